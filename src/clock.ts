@@ -1,0 +1,26 @@
+/**
+ * The time source and timer facility of a device. XState's `SimulatedClock` satisfies it,
+ * which is how tests run months of token life in milliseconds.
+ */
+export interface Clock {
+  /** Current time in milliseconds since the epoch. */
+  now(): number;
+  /** Schedules `fn` after `ms` milliseconds; returns a handle for {@link Clock.clearTimeout}. */
+  setTimeout(fn: (...args: unknown[]) => void, ms: number): unknown;
+  /** Cancels a timer made by {@link Clock.setTimeout}. */
+  clearTimeout(handle: unknown): void;
+}
+
+/** The real clock. Its timers are `unref()`ed so a background refresh never keeps a process alive. */
+export const systemClock: Clock = {
+  now: () => Date.now(),
+  setTimeout(fn, ms) {
+    // Node caps timers at 2^31-1 ms (~24.8 days); longer delays fire early and re-arm via the machine.
+    const handle = setTimeout(fn, Math.min(Math.max(0, ms), 2 ** 31 - 1));
+    handle.unref?.();
+    return handle;
+  },
+  clearTimeout(handle) {
+    clearTimeout(handle as ReturnType<typeof setTimeout>);
+  },
+};

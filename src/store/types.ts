@@ -1,0 +1,22 @@
+/**
+ * Where token scopes keep their records. Keys are scope ids; values are opaque JSON-compatible
+ * records (they contain tokens: a store must protect them at rest).
+ *
+ * Implementations must make `set` durable before resolving: the machine hands a rotated token
+ * to callers only after `set` resolved.
+ */
+export interface TokenStore {
+  /** Reads a record; `undefined` when there is none. */
+  get(key: string): Promise<unknown>;
+  /** Writes a record durably. */
+  set(key: string, value: unknown): Promise<void>;
+  /** Removes a record; no error when there is none. */
+  delete(key: string): Promise<void>;
+  /**
+   * Runs `fn` while holding an exclusive lock on `key` (across processes, where the store can).
+   * Used around refreshes so two processes never spend the same refresh token.
+   */
+  withLock?<T>(key: string, fn: () => Promise<T>): Promise<T>;
+  /** Releases resources (file handles, timers). */
+  close?(): Promise<void>;
+}

@@ -1,0 +1,388 @@
+import { createHash } from 'node:crypto';
+import { readFile } from 'node:fs/promises';
+import { resolve } from 'node:path';
+import { FlattenedEncrypt, flattenedDecrypt, errors as joseErrors } from 'jose';
+import type { FlattenedJWE } from 'jose';
+import { SettingsError, StoreError } from '../errors.js';
+import { sweepTemporaryFiles, writeFileAtomic } from './atomic-write.js';
+import { withFileLock } from './lock.js';
+import type { FileLockOptions } from './lock.js';
+import type { TokenStore } from './types.js';
+
+/** Options every {@link fileStore} takes, whichever way it gets its key. */
+export interface FileStoreCommonOptions {
+  /**
+   * The store file, e.g. `/var/lib/device/oauth.jwe`. Its directory must be on a local file
+   * system; the store also creates `<path>.lock`, `<path>.<hash>.lock` and short-lived
+   * `.<name>.*.tmp` files next to it.
+   */
+  path: string;
+  /** How long an operation waits for another process's lock before failing with `ERR_STORE_LOCKED`, in milliseconds. Default 30 000. */
+  lockTimeoutMs?: number;
+  /**
+   * A lock file untouched for this long is treated as abandoned, in milliseconds. Holders touch
+   * their lock every quarter of it, so a live holder never loses it; a dead holder on this host is
+   * detected at once by its pid. Default 20 000.
+   */
+  staleLockMs?: number;
+}
+
+/** A {@link fileStore} encrypting with a fixed 256-bit device key (`dir` + `A256GCM`). */
+export interface FileStoreKeyOptions extends FileStoreCommonOptions {
+  /** The 32-byte key. The store keeps its own copy. */
+  key: Uint8Array;
+}
+
+/**
+ * A {@link fileStore} asking for its 256-bit key on every operation, so firmware can keep it in a
+ * secure element and never hold it longer than needed (`dir` + `A256GCM`).
+ */
+export interface FileStoreKeyProviderOptions extends FileStoreCommonOptions {
+  /** Returns the 32-byte key. Called once per read and per write; cache inside it if fetching is slow. */
+  keyProvider: () => Promise<Uint8Array>;
+}
+
+/** A {@link fileStore} deriving its key from a passphrase (`PBES2-HS256+A128KW` + `A256GCM`). */
+export interface FileStorePassphraseOptions extends FileStoreCommonOptions {
+  /** The passphrase (Unicode-normalised to NFC, so every keyboard produces the same bytes). */
+  passphrase: string;
+  /**
+   * PBKDF2 iterations for each write (at least 1 000). Each write costs one derivation; a read of
+   * an unchanged file reuses the last one. Default 600 000 (OWASP's figure for PBKDF2-HMAC-SHA256).
+   */
+  pbes2Iterations?: number;
+}
+
+/** Options of {@link fileStore}: a path and exactly one of `key`, `keyProvider` or `passphrase`. */
+export type FileStoreOptions = FileStoreKeyOptions | FileStoreKeyProviderOptions | FileStorePassphraseOptions;
+
+/** Version of the decrypted payload; a newer file is refused rather than misread. */
+const FORMAT_VERSION = 1;
+const DEFAULT_PBES2_ITERATIONS = 600_000;
+const MIN_PBES2_ITERATIONS = 1_000;
+const KEY_BYTES = 32;
+const JWE_MEMBERS = new Set(['protected', 'encrypted_key', 'iv', 'ciphertext', 'tag', 'sha256']);
+
+/** The store file: a flattened JWE (RFC 7516 §7.2.2) plus an unkeyed digest of its parts. */
+interface Envelope extends FlattenedJWE {
+  /**
+   * SHA-256 of the JWE's parts. AES-GCM cannot tell a wrong key from a damaged file; this digest
+   * can, without revealing anything about the key. A forger who also fixes the digest is still
+   * stopped by the GCM tag — the error then says "wrong key".
+   */
+  sha256: string;
+}
+
+interface Cipher {
+  seal(plaintext: Uint8Array): Promise<FlattenedJWE>;
+  open(jwe: FlattenedJWE): Promise<Uint8Array>;
+}
+
+/**
+ * A {@link TokenStore} in one encrypted file, safe across processes. Meant for devices that must
+ * keep their tokens through restarts and power cuts.
+ *
+ * - **Encrypted**: the file is a JWE (`dir` + `A256GCM` with a 256-bit key, or
+ *   `PBES2-HS256+A128KW` from a passphrase); no token appears in clear.
+ * - **Atomic**: every write goes to a temporary file that is fsynced and renamed over the store,
+ *   and the directory is fsynced; after a crash the file holds the previous or the new content.
+ * - **Safe across processes**: writes, and {@link TokenStore.withLock}, take lock files created
+ *   with `O_EXCL`; a lock left by a dead process is recovered. Every `get` reads the file, so a
+ *   read inside `withLock` sees what another process wrote.
+ * - **Never reset**: a file that cannot be decrypted or parsed makes every operation fail with a
+ *   {@link StoreError} and is left byte for byte as it was, writes included.
+ *
+ * All records live in one file (a JSON map inside the JWE) rather than one file per key: one
+ * path to configure and back up, one file to keep at mode 0600, and a write of one scope can
+ * never leave two files describing different moments.
+ *
+ * Records are stored as JSON. Errors: `ERR_STORE_KEY` (wrong or unavailable key),
+ * `ERR_STORE_CORRUPT` (truncated, tampered or not a store file), `ERR_STORE_VERSION` (written by
+ * a newer version), `ERR_STORE_READ` / `ERR_STORE_WRITE` (I/O, transient), `ERR_STORE_LOCKED`
+ * (another process held the lock past `lockTimeoutMs`, transient).
+ *
+ * @example
+ * ```ts
+ * const key = await readDeviceKey();              // 32 bytes, e.g. from a secure element
+ * const store = fileStore({ path: '/var/lib/device/oauth.jwe', key });
+ * await store.set('smtp.services', record);
+ * const again = await store.get('smtp.services');
+ *
+ * // or: fileStore({ path, keyProvider: () => secureElement.read('oauth-store-key') })
+ * // or: fileStore({ path, passphrase: process.env.STORE_PASSPHRASE! })
+ * ```
+ */
+export function fileStore(options: FileStoreOptions): TokenStore {
+  if (typeof options !== 'object' || options === null) throw invalidOption('options must be an object');
+  if (typeof options.path !== 'string' || options.path === '') throw invalidOption('path must be a non-empty string');
+  const path = resolve(options.path);
+  const lockOptions: FileLockOptions = {
+    timeoutMs: positiveNumber(options.lockTimeoutMs, 30_000, 'lockTimeoutMs'),
+    staleMs: positiveNumber(options.staleLockMs, 20_000, 'staleLockMs'),
+  };
+  const cipher = makeCipher(options);
+  let swept = false;
+
+  async function load(): Promise<Map<string, unknown>> {
+    let text: string;
+    try {
+      text = await readFile(path, 'utf8');
+    } catch (err) {
+      const code = (err as NodeJS.ErrnoException).code;
+      if (code === 'ENOENT') return new Map();
+      throw new StoreError('ERR_STORE_READ', 'Cannot read the token store file', {
+        kind: 'transient',
+        cause: err,
+        hint: `${path}: ${code ?? 'error'}`,
+      });
+    }
+    const jwe = parseEnvelope(text, path);
+    return parsePayload(await cipher.open(jwe), path);
+  }
+
+  function mutate(change: (records: Map<string, unknown>) => boolean): Promise<void> {
+    return withFileLock(`${path}.lock`, lockOptions, async (lock) => {
+      // Read under the lock: another process may have written since our last read, and a file we
+      // cannot decrypt must stop the write instead of being replaced.
+      const records = await load();
+      if (!change(records)) return;
+      if (!swept) {
+        await sweepTemporaryFiles(path);
+        swept = true;
+      }
+      const text = sealEnvelope(await cipher.seal(serialize(records)));
+      await writeFileAtomic(path, text, { mode: 0o600, beforeRename: () => lock.assertHeld() });
+    });
+  }
+
+  return {
+    async get(key) {
+      return (await load()).get(key);
+    },
+    async set(key, value) {
+      // Validate before taking the lock so that a bad value never costs a write.
+      const json = toJson(value);
+      await mutate((records) => {
+        records.set(key, JSON.parse(json));
+        return true;
+      });
+    },
+    async delete(key) {
+      await mutate((records) => records.delete(key));
+    },
+    withLock(key, fn) {
+      const tag = createHash('sha256').update(key).digest('hex').slice(0, 16);
+      return withFileLock(`${path}.${tag}.lock`, lockOptions, () => fn());
+    },
+  };
+}
+
+function makeCipher(options: FileStoreOptions): Cipher {
+  const sources = ['key', 'keyProvider', 'passphrase'].filter((name) => name in options && (options as never)[name] !== undefined);
+  if (sources.length !== 1) throw invalidOption('give exactly one of key, keyProvider or passphrase');
+
+  if ('passphrase' in options) {
+    if (typeof options.passphrase !== 'string' || options.passphrase === '') {
+      throw invalidOption('passphrase must be a non-empty string');
+    }
+    const iterations = options.pbes2Iterations ?? DEFAULT_PBES2_ITERATIONS;
+    if (!Number.isSafeInteger(iterations) || iterations < MIN_PBES2_ITERATIONS) {
+      throw invalidOption(`pbes2Iterations must be an integer of at least ${MIN_PBES2_ITERATIONS}`);
+    }
+    return passphraseCipher(new TextEncoder().encode(options.passphrase.normalize('NFC')), iterations);
+  }
+
+  if ('keyProvider' in options) {
+    if (typeof options.keyProvider !== 'function') throw invalidOption('keyProvider must be a function');
+    const provider = options.keyProvider;
+    return directCipher(async () => {
+      let key: unknown;
+      try {
+        key = await provider();
+      } catch (err) {
+        throw new StoreError('ERR_STORE_KEY', 'The token store key is not available', {
+          kind: 'transient',
+          cause: err,
+          hint: 'keyProvider failed',
+        });
+      }
+      if (!(key instanceof Uint8Array) || key.byteLength !== KEY_BYTES) {
+        throw new StoreError('ERR_STORE_KEY', 'The token store key has the wrong size', {
+          kind: 'configuration',
+          hint: `keyProvider must return ${KEY_BYTES} bytes`,
+        });
+      }
+      return key;
+    });
+  }
+
+  const key: unknown = options.key;
+  if (!(key instanceof Uint8Array) || key.byteLength !== KEY_BYTES) {
+    throw invalidOption(`key must be a Uint8Array of ${KEY_BYTES} bytes`);
+  }
+  const copy = key.slice();
+  return directCipher(async () => copy);
+}
+
+function directCipher(getKey: () => Promise<Uint8Array>): Cipher {
+  const alg = 'dir';
+  return {
+    async seal(plaintext) {
+      return new FlattenedEncrypt(plaintext).setProtectedHeader({ alg, enc: 'A256GCM' }).encrypt(await getKey());
+    },
+    async open(jwe) {
+      const key = await getKey();
+      return decrypt(() =>
+        flattenedDecrypt(jwe, key, { keyManagementAlgorithms: [alg], contentEncryptionAlgorithms: ['A256GCM'] }),
+      );
+    },
+  };
+}
+
+function passphraseCipher(passphrase: Uint8Array, iterations: number): Cipher {
+  const alg = 'PBES2-HS256+A128KW';
+  // PBKDF2 is slow by design; the plaintext of the file as last read or written is kept so that
+  // reading an unchanged file (by digest) does not pay for it again. The file is still read.
+  let last: { sha256: string; plaintext: Uint8Array } | undefined;
+  return {
+    async seal(plaintext) {
+      const jwe = await new FlattenedEncrypt(plaintext)
+        .setProtectedHeader({ alg, enc: 'A256GCM' })
+        .setKeyManagementParameters({ p2c: iterations })
+        .encrypt(passphrase);
+      last = { sha256: digestOf(jwe), plaintext };
+      return jwe;
+    },
+    async open(jwe) {
+      const sha256 = digestOf(jwe);
+      if (last?.sha256 === sha256) return last.plaintext;
+      const plaintext = await decrypt(() =>
+        flattenedDecrypt(jwe, passphrase, {
+          keyManagementAlgorithms: [alg],
+          contentEncryptionAlgorithms: ['A256GCM'],
+          maxPBES2Count: Math.max(iterations, DEFAULT_PBES2_ITERATIONS),
+        }),
+      );
+      last = { sha256, plaintext };
+      return plaintext;
+    },
+  };
+}
+
+async function decrypt(run: () => Promise<{ plaintext: Uint8Array }>): Promise<Uint8Array> {
+  try {
+    return (await run()).plaintext;
+  } catch (err) {
+    if (err instanceof StoreError) throw err;
+    // The envelope digest matched, so the bytes are as written: failing now means another key.
+    if (err instanceof joseErrors.JWEDecryptionFailed || err instanceof joseErrors.JOSEAlgNotAllowed) {
+      throw new StoreError('ERR_STORE_KEY', 'The token store file was encrypted with another key', {
+        kind: 'configuration',
+        cause: err,
+        hint: 'Use the key (or passphrase) the file was written with, or delete the file and acquire the tokens again',
+      });
+    }
+    throw corrupt(`not a token store JWE (${err instanceof Error ? err.name : 'error'})`, err);
+  }
+}
+
+function digestOf(jwe: FlattenedJWE): string {
+  const parts = [jwe.protected ?? '', jwe.encrypted_key ?? '', jwe.iv ?? '', jwe.ciphertext, jwe.tag ?? ''];
+  return createHash('sha256').update(parts.join('.')).digest('base64url');
+}
+
+function sealEnvelope(jwe: FlattenedJWE): string {
+  const envelope: Envelope = { ...jwe, sha256: digestOf(jwe) };
+  return `${JSON.stringify(envelope)}\n`;
+}
+
+function parseEnvelope(text: string, path: string): FlattenedJWE {
+  let value: unknown;
+  try {
+    value = JSON.parse(text);
+  } catch (err) {
+    throw corrupt(`${path} is not JSON (truncated or not a token store)`, err);
+  }
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) throw corrupt(`${path} is not a JWE`);
+  const members = value as Record<string, unknown>;
+  for (const [name, member] of Object.entries(members)) {
+    if (!JWE_MEMBERS.has(name) || typeof member !== 'string') throw corrupt(`${path} has an unexpected member`);
+  }
+  const { protected: header, iv, ciphertext, tag, sha256 } = members;
+  if (
+    typeof header !== 'string' ||
+    typeof iv !== 'string' ||
+    typeof ciphertext !== 'string' ||
+    typeof tag !== 'string' ||
+    typeof sha256 !== 'string'
+  ) {
+    throw corrupt(`${path} is not a token store JWE`);
+  }
+  const jwe: FlattenedJWE = { protected: header, iv, ciphertext, tag };
+  if (typeof members.encrypted_key === 'string') jwe.encrypted_key = members.encrypted_key;
+  if (digestOf(jwe) !== sha256) throw corrupt(`${path} was modified or damaged (digest mismatch)`);
+  return jwe;
+}
+
+function serialize(records: Map<string, unknown>): Uint8Array {
+  // Object.fromEntries defines own properties, so a key such as "__proto__" stays a plain key.
+  return new TextEncoder().encode(JSON.stringify({ v: FORMAT_VERSION, records: Object.fromEntries(records) }));
+}
+
+function parsePayload(plaintext: Uint8Array, path: string): Map<string, unknown> {
+  let value: unknown;
+  try {
+    value = JSON.parse(new TextDecoder('utf-8', { fatal: true }).decode(plaintext));
+  } catch (err) {
+    throw corrupt(`${path} decrypts to something that is not JSON`, err);
+  }
+  const { v, records } = (typeof value === 'object' && value !== null ? value : {}) as Record<string, unknown>;
+  if (typeof v !== 'number' || !Number.isInteger(v) || v < 1) throw corrupt(`${path} has no format version`);
+  if (v > FORMAT_VERSION) {
+    throw new StoreError('ERR_STORE_VERSION', 'The token store file was written by a newer version', {
+      kind: 'configuration',
+      hint: `${path} has format ${v}; this version reads up to ${FORMAT_VERSION}`,
+      params: { version: String(v) },
+    });
+  }
+  // Older formats would be migrated here, one version step at a time.
+  if (typeof records !== 'object' || records === null || Array.isArray(records)) {
+    throw corrupt(`${path} has no records`);
+  }
+  return new Map(Object.entries(records));
+}
+
+function toJson(value: unknown): string {
+  let json: string | undefined;
+  try {
+    json = JSON.stringify(value);
+  } catch (err) {
+    throw new StoreError('ERR_STORE_WRITE', 'A token store record must be JSON-serialisable', { kind: 'usage', cause: err });
+  }
+  if (json === undefined) {
+    throw new StoreError('ERR_STORE_WRITE', 'A token store record must be JSON-serialisable', { kind: 'usage' });
+  }
+  return json;
+}
+
+function corrupt(hint: string, cause?: unknown): StoreError {
+  return new StoreError('ERR_STORE_CORRUPT', 'The token store file is damaged or not a token store', {
+    kind: 'configuration',
+    hint,
+    ...(cause === undefined ? {} : { cause }),
+  });
+}
+
+function invalidOption(hint: string): SettingsError {
+  return new SettingsError('ERR_INVALID_OPTION', `Invalid fileStore option: ${hint}`, {
+    kind: 'usage',
+    hint,
+    params: { option: 'fileStore' },
+  });
+}
+
+function positiveNumber(value: number | undefined, fallback: number, name: string): number {
+  if (value === undefined) return fallback;
+  if (typeof value !== 'number' || !Number.isFinite(value) || value <= 0) throw invalidOption(`${name} must be a positive number of milliseconds`);
+  return value;
+}

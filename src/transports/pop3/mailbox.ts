@@ -1,0 +1,158 @@
+/**
+ * Mailbox-level POP3 operations on top of {@link Pop3Client}: fetch new mail once, or poll it
+ * every `checkInterval` milliseconds.
+ * @packageDocumentation
+ */
+import { systemClock } from '../../clock.js';
+import { toMailOAuthError, type MailOAuthError } from '../../errors.js';
+import { resolveLogger } from '../../logger.js';
+import type { PageSettings } from '../../settings/types.js';
+import type { TokenSource } from '../token-source.js';
+import { connectPop3, type Pop3Options } from './client.js';
+
+/** A message fetched over POP3. */
+export interface Pop3Message {
+  /** Message number in the session it was fetched in. */
+  id: number;
+  /** Unique id (UIDL), when the server supports UIDL. */
+  uid: string | undefined;
+  /** The raw RFC 5322 message, CRLF line endings. */
+  content: Buffer;
+}
+
+/** Options of {@link fetchPop3}. */
+export interface FetchPop3Options extends Pop3Options {
+  /** Delete fetched messages on the server (`DELE` + `QUIT`). Default `false`. */
+  deleteAfterFetch?: boolean;
+  /** Return `true` for a UID already processed: that message is skipped (and not deleted). */
+  isKnown?: (uid: string) => boolean;
+  /** Fetch at most this many messages per call. Default: all. */
+  maxMessages?: number;
+}
+
+/**
+ * Connects, authenticates, fetches the messages not yet known, optionally deletes them, quits.
+ *
+ * @param settings - The page's `server`, `port`, `security`, `timeout`.
+ * @param source - The page's token source.
+ * @param options - Deletion, known-UID filter, limits, CA, logger.
+ * @returns The fetched messages, oldest first.
+ * @throws TransportError (`ERR_CONNECTION`, `ERR_TLS`, `ERR_AUTH_REJECTED`, …) or the token source's error.
+ *
+ * @example
+ * ```ts
+ * const seen = new Set<string>();
+ * const messages = await fetchPop3(settings, source, { isKnown: (uid) => seen.has(uid) });
+ * for (const m of messages) if (m.uid) seen.add(m.uid);
+ * ```
+ */
+export async function fetchPop3(settings: PageSettings, source: TokenSource, options: FetchPop3Options = {}): Promise<Pop3Message[]> {
+  const pop = await connectPop3(settings, source, options);
+  try {
+    let entries: Array<{ id: number; uid: string | undefined }>;
+    if (pop.capabilities.uidl || options.isKnown !== undefined) {
+      entries = (await pop.uidl()).filter(({ uid }) => options.isKnown?.(uid) !== true);
+    } else {
+      entries = (await pop.list()).map(({ id }) => ({ id, uid: undefined }));
+    }
+    if (options.maxMessages !== undefined) entries = entries.slice(0, options.maxMessages);
+    const messages: Pop3Message[] = [];
+    for (const { id, uid } of entries) {
+      messages.push({ id, uid, content: await pop.retr(id) });
+      if (options.deleteAfterFetch === true) await pop.dele(id);
+    }
+    await pop.quit();
+    return messages;
+  } catch (err) {
+    pop.close();
+    throw err;
+  }
+}
+
+/** Options of {@link createPop3Poller}. */
+export interface Pop3PollerOptions extends FetchPop3Options {
+  /** Milliseconds between the end of one check and the start of the next. Default: the page's `checkInterval`, else 300 000. */
+  checkInterval?: number;
+  /** Receives the new messages of each check that found at least one. */
+  onMessages: (messages: Pop3Message[]) => void | Promise<void>;
+  /** Receives each failed check; polling continues. Default: logged as a warning. */
+  onError?: (error: MailOAuthError) => void;
+}
+
+/** A running or stopped mail check. */
+export interface Pop3Poller {
+  /** Starts checking: the first check runs at once, then every `checkInterval`. Idempotent. */
+  start(): void;
+  /** Stops checking and resolves when a check in progress has finished. */
+  stop(): Promise<void>;
+  /** Runs a check now (or joins the one in progress). */
+  checkNow(): Promise<void>;
+  /** Whether the poller is started. */
+  readonly running: boolean;
+}
+
+/**
+ * Creates the mail check a POP page's "check interval" drives. It uses the injected clock, never
+ * overlaps two checks, and keeps going after a failed check (reported through `onError`).
+ *
+ * @param settings - The page's settings (`checkInterval` in milliseconds is used when the option is absent).
+ * @param source - The page's token source.
+ * @param options - `onMessages`, `onError`, interval, fetch options.
+ *
+ * @example
+ * ```ts
+ * const poller = createPop3Poller(settings, source, {
+ *   deleteAfterFetch: true,
+ *   onMessages: (messages) => messages.forEach(printJob),
+ *   onError: (err) => showStatus(err.code),
+ * });
+ * poller.start();
+ * // …
+ * await poller.stop();
+ * ```
+ */
+export function createPop3Poller(settings: PageSettings, source: TokenSource, options: Pop3PollerOptions): Pop3Poller {
+  const clock = options.clock ?? systemClock;
+  const logger = resolveLogger(options.logger);
+  const interval = options.checkInterval ?? settings.checkInterval ?? 300_000;
+  let running = false;
+  let timer: unknown;
+  let inFlight: Promise<void> | undefined;
+
+  const check = (): Promise<void> => {
+    inFlight ??= (async () => {
+      try {
+        const messages = await fetchPop3(settings, source, options);
+        if (messages.length > 0) await options.onMessages(messages);
+      } catch (err) {
+        const coded = toMailOAuthError(err);
+        if (options.onError !== undefined) options.onError(coded);
+        else logger.warn('pop3: mail check failed', { code: coded.code });
+      } finally {
+        inFlight = undefined;
+        if (running) timer = clock.setTimeout(() => void check(), interval);
+      }
+    })();
+    return inFlight;
+  };
+
+  return {
+    start() {
+      if (running) return;
+      running = true;
+      timer = clock.setTimeout(() => void check(), 0);
+    },
+    async stop() {
+      running = false;
+      clock.clearTimeout(timer);
+      await inFlight;
+    },
+    checkNow() {
+      clock.clearTimeout(timer);
+      return check();
+    },
+    get running() {
+      return running;
+    },
+  };
+}

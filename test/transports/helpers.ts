@@ -1,0 +1,45 @@
+import type { TokenSource } from '../../src/transports/token-source.js';
+import type { TranscriptEntry } from '../../src/transports/options.js';
+
+/** A token source handing out `first`, and `refreshed` after a rejection. */
+export function scriptedSource(user: string, first: string, refreshed: string = first): TokenSource & {
+  refreshes: number;
+  calls: number;
+} {
+  const source = {
+    user,
+    refreshes: 0,
+    calls: 0,
+    current: first,
+    async accessToken() {
+      source.calls++;
+      return source.current;
+    },
+    async refreshAfterRejection() {
+      source.refreshes++;
+      source.current = refreshed;
+      return refreshed;
+    },
+  };
+  return source;
+}
+
+/** Collects a transport's transcript. */
+export function transcript(): { entries: TranscriptEntry[]; onTranscript: (e: TranscriptEntry) => void; client(): string[] } {
+  const entries: TranscriptEntry[] = [];
+  return {
+    entries,
+    onTranscript: (e) => entries.push(e),
+    client: () => entries.filter((e) => e.direction === 'client').map((e) => e.line),
+  };
+}
+
+/** Runs `fn` and returns the thrown error's code (or 'no error'). */
+export async function codeOf(fn: () => Promise<unknown>): Promise<string> {
+  try {
+    await fn();
+  } catch (err) {
+    return (err as { code?: string }).code ?? `uncoded: ${String(err)}`;
+  }
+  return 'no error';
+}

@@ -7,6 +7,7 @@ import { decodeJwt, decodeProtectedHeader, exportJWK } from 'jose';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { MailOAuthError, OAuthError } from '../../src/errors.js';
 import type { DeviceCodePending, RedirectPending, TokenSet } from '../../src/oauth/types.js';
+import { startLoopbackListener } from '../../src/oauth/loopback.js';
 import { oidc } from '../../src/providers/oidc.js';
 import type { AuthorizationRequest, ProviderAdapter } from '../../src/providers/types.js';
 import { grantContext } from '../oauth/context.js';
@@ -145,6 +146,30 @@ describe('oidc adapter against oidc-provider: authorization code + PKCE', () => 
 
     const again = await rejection(adapter.completeAuthorization(pending, callback, redirectRequest(), grantContext()));
     expect(again.code).toBe('ERR_AUTHORIZATION_NOT_PENDING');
+  });
+
+  it('completes through the built-in loopback listener on 127.0.0.1 with a system-chosen port', async () => {
+    const listener = await startLoopbackListener();
+    try {
+      expect(listener.redirectUri).toMatch(/^http:\/\/127\.0\.0\.1:\d+\/callback$/);
+      const request: AuthorizationRequest = { ...redirectRequest(), redirectUri: listener.redirectUri };
+      const start = await adapter.startAuthorization(request, grantContext());
+      if (start.kind !== 'pending' || start.pending.flow !== 'authorization-code') throw new Error('no pending');
+      const location = await completeAuthorizationCodeFlow(start.pending.url, ACCOUNT, listener.redirectUri);
+      const browser = await fetch(location); // the browser follows the redirect to the device
+      expect(browser.status).toBe(200);
+      const tokens = await adapter.completeAuthorization(start.pending, await listener.callback, request, grantContext());
+      expect(tokens.account).toBe(ACCOUNT);
+    } finally {
+      await listener.close();
+    }
+  });
+
+  it('a cancelled loopback wait rejects with ERR_AUTHORIZATION_CANCELLED', async () => {
+    const controller = new AbortController();
+    const listener = await startLoopbackListener({ signal: controller.signal });
+    controller.abort();
+    expect(await rejection(listener.callback)).toMatchObject({ code: 'ERR_AUTHORIZATION_CANCELLED' });
   });
 
   it('refuses a redirect with another state, and still completes with the right one', async () => {

@@ -1,0 +1,30 @@
+/** Pulls a base64 attachment out of a raw MIME message (enough for the tests' byte-identity checks). */
+export function extractAttachment(raw: Buffer, filename: string): Buffer {
+  const text = raw.toString('latin1');
+  const boundary = /boundary="?([^"\r\n;]+)"?/i.exec(text)?.[1];
+  if (boundary === undefined) throw new Error('no MIME boundary');
+  for (const part of text.split(`--${boundary}`)) {
+    const split = part.indexOf('\r\n\r\n');
+    if (split === -1) continue;
+    const headers = part.slice(0, split);
+    // emailjs MIME-encodes the file name (=?UTF-8?Q?scan-0001=2Epdf?=)
+    if (!headers.includes(filename) && !headers.includes(filename.replace(/\./g, '=2E'))) continue;
+    if (!/content-transfer-encoding:\s*base64/i.test(headers)) throw new Error('attachment is not base64');
+    return Buffer.from(part.slice(split + 4).replace(/[\r\n]/g, ''), 'base64');
+  }
+  throw new Error(`no attachment ${filename}`);
+}
+
+/** A fake multi-megabyte "PDF" with every byte value in it. */
+export function fakePdf(size: number): Buffer {
+  const body = Buffer.alloc(size);
+  let x = 0x12345678;
+  for (let i = 0; i < size; i++) {
+    x ^= x << 13;
+    x ^= x >>> 17;
+    x ^= x << 5;
+    body[i] = x & 0xff;
+  }
+  Buffer.from('%PDF-1.7\n').copy(body);
+  return body;
+}

@@ -1,11 +1,11 @@
 import { createHash } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
-import { resolve } from 'node:path';
+import { basename, dirname, resolve } from 'node:path';
 import { FlattenedEncrypt, flattenedDecrypt, errors as joseErrors } from 'jose';
 import type { FlattenedJWE } from 'jose';
 import { SettingsError, StoreError } from '../errors.js';
 import { sweepTemporaryFiles, writeFileAtomic } from './atomic-write.js';
-import { withFileLock } from './lock.js';
+import { sweepSetAsideLocks, withFileLock } from './lock.js';
 import type { FileLockOptions } from './lock.js';
 import type { TokenStore } from './types.js';
 
@@ -147,7 +147,10 @@ export function fileStore(options: FileStoreOptions): TokenStore {
       const records = await load();
       if (!change(records)) return;
       if (!swept) {
+        // A writer or lock breaker killed mid-way leaves files behind; one sweep per instance
+        // keeps them from piling up across crashes.
         await sweepTemporaryFiles(path);
+        await sweepSetAsideLocks(dirname(path), `${basename(path)}.`);
         swept = true;
       }
       const text = sealEnvelope(await cipher.seal(serialize(records)));

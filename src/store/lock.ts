@@ -1,8 +1,8 @@
 import { randomBytes } from 'node:crypto';
 import { closeSync, openSync, readFileSync, writeSync } from 'node:fs';
-import { link, lstat, mkdir, readFile, rename, unlink, utimes } from 'node:fs/promises';
+import { link, lstat, mkdir, readdir, readFile, rename, unlink, utimes } from 'node:fs/promises';
 import { hostname } from 'node:os';
-import { dirname } from 'node:path';
+import { dirname, join } from 'node:path';
 import { StoreError } from '../errors.js';
 import { serialize } from './queue.js';
 
@@ -52,6 +52,8 @@ const heldNonces = new Set<string>();
  */
 const UNWRITTEN_LOCK_GRACE_MS = 1_000;
 const POLL_MIN_MS = 2;
+const ASIDE_SUFFIX = '.stale';
+const ASIDE_GRACE_MS = 5_000;
 const POLL_MAX_MS = 50;
 
 function readBootId(): string | undefined {
@@ -242,7 +244,7 @@ async function breakIfAbandoned(lockPath: string, options: FileLockOptions): Pro
   }
   if (!isAbandoned(judged.owner, Date.now() - judged.mtimeMs, options.staleMs)) return false;
 
-  const aside = `${lockPath}.${randomBytes(8).toString('hex')}.stale`;
+  const aside = `${lockPath}.${randomBytes(8).toString('hex')}${ASIDE_SUFFIX}`;
   try {
     await rename(lockPath, aside);
   } catch {
@@ -252,12 +254,44 @@ async function breakIfAbandoned(lockPath: string, options: FileLockOptions): Pro
     const [stat, text] = await Promise.all([lstat(aside), readFile(aside, 'utf8')]);
     const same =
       stat.ino === judged.ino && stat.mtimeMs === judged.mtimeMs && parseOwner(text)?.nonce === judged.owner?.nonce;
-    if (!same) {
-      // EEXIST: a third process locked meanwhile; the holder we displaced finds out in assertHeld().
-      await link(aside, lockPath).catch(() => undefined);
-    }
+    // EEXIST: a third process locked meanwhile; the holder we displaced finds out in assertHeld().
+    if (!same) await link(aside, lockPath).catch(() => undefined);
+  } catch {
+    // Swept by someone else meanwhile: nothing left to put back.
   } finally {
     await unlink(aside).catch(() => undefined);
   }
   return true;
+}
+
+/**
+ * Removes locks set aside by {@link breakIfAbandoned} whose breaker was killed before it could
+ * remove them. Such a file is never a live lock (live locks only exist under their own name), but
+ * one younger than a few seconds may still be examined by its breaker, so those stay.
+ * @internal
+ *
+ * @example
+ * ```ts
+ * await sweepSetAsideLocks('/var/lib/device', 'oauth.jwe.');
+ * ```
+ */
+export async function sweepSetAsideLocks(dir: string, prefix: string): Promise<void> {
+  let names: string[];
+  try {
+    names = await readdir(dir);
+  } catch {
+    return;
+  }
+  const cutoff = Date.now() - ASIDE_GRACE_MS;
+  await Promise.all(
+    names
+      .filter((name) => name.startsWith(prefix) && name.endsWith(ASIDE_SUFFIX))
+      .map(async (name) => {
+        const path = join(dir, name);
+        // rename() updates ctime, so ctime says when it was set aside.
+        const { ctimeMs } = await lstat(path);
+        if (ctimeMs < cutoff) await unlink(path);
+      })
+      .map((removal) => removal.catch(() => undefined)),
+  );
 }

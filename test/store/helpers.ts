@@ -3,8 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll } from 'vitest';
 
-/** A 32-byte key that is the same in the test and in the child processes it spawns. */
-export const testKey = (seed = 7): Uint8Array => Uint8Array.from({ length: 32 }, (_, i) => (i * 31 + seed) & 0xff);
+export { testKey } from './fixtures/key.js';
 
 /**
  * Gives each test a fresh path under one temporary directory, removed after the file's tests.

@@ -181,7 +181,8 @@ export function fileStore(options: FileStoreOptions): TokenStore {
 }
 
 function makeCipher(options: FileStoreOptions): Cipher {
-  const sources = ['key', 'keyProvider', 'passphrase'].filter((name) => name in options && (options as never)[name] !== undefined);
+  const given = options as Partial<Record<'key' | 'keyProvider' | 'passphrase', unknown>>;
+  const sources = [given.key, given.keyProvider, given.passphrase].filter((source) => source !== undefined);
   if (sources.length !== 1) throw invalidOption('give exactly one of key, keyProvider or passphrase');
 
   if ('passphrase' in options) {

@@ -183,35 +183,6 @@ export function parseRetryAfter(value: string | undefined, nowMs: number): numbe
   return Math.min(ms, 24 * 60 * 60 * 1000);
 }
 
-/** Options of {@link backoffDelay}. */
-export interface BackoffOptions {
-  /** Delay ceiling before jitter for the first retry, in milliseconds. Default 1 000. */
-  baseMs?: number;
-  /** Largest delay in milliseconds. Default 300 000 (5 minutes). */
-  maxMs?: number;
-  /** Random source in [0, 1). Default `Math.random`. */
-  random?: () => number;
-}
-
-/**
- * Exponential back-off with full jitter: a random delay in `[0, min(maxMs, baseMs · 2^attempt)]`.
- * A server's `Retry-After` (see {@link MailOAuthError.retryAfterMs}) takes precedence:
- * pass it as `retryAfterMs` and it is used when it is longer.
- *
- * @example
- * ```ts
- * const wait = backoffDelay(attempt, { retryAfterMs: err.retryAfterMs });
- * ```
- */
-export function backoffDelay(attempt: number, options: BackoffOptions & { retryAfterMs?: number | undefined } = {}): number {
-  const base = options.baseMs ?? 1000;
-  const max = options.maxMs ?? 300_000;
-  const random = options.random ?? Math.random;
-  const ceiling = Math.min(max, base * 2 ** Math.max(0, attempt));
-  const jittered = Math.floor(random() * ceiling);
-  return Math.max(jittered, options.retryAfterMs ?? 0);
-}
-
 /** Builds a protocol error (`ERR_PROTOCOL`). @internal */
 export function protocolError(message: string, status?: number, cause?: unknown): TransportError {
   return new TransportError('ERR_PROTOCOL', message, {

@@ -32,7 +32,14 @@ export interface OidcOptions {
   /** How a secret is sent: `client_secret_basic` (default, RFC 6749 §2.3.1) or `client_secret_post`. */
   tokenEndpointAuthMethod?: 'client_secret_basic' | 'client_secret_post';
   /** The mail scopes of each protocol. */
-  scopes: { smtp: ScopeList; pop: ScopeList; imap: ScopeList };
+  scopes: {
+    /** Scopes for sending (SMTP). */
+    smtp: ScopeList;
+    /** Scopes for reading over POP3. */
+    pop: ScopeList;
+    /** Scopes for reading over IMAP. */
+    imap: ScopeList;
+  };
   /** RFC 8707 resource indicator sent with every grant. */
   resource?: string;
   /** The flows offered. Default: device code and authorization code, plus client credentials with a credential. */

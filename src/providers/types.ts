@@ -30,14 +30,35 @@ export interface AuthorizationRequest {
 
 /** The outcome of starting an authorization. */
 export type AuthorizationStart =
-  | { kind: 'pending'; pending: PendingAuthorization }
-  | { kind: 'tokens'; tokens: TokenSet };
+  | {
+      /** The administrator must act at the provider. */
+      kind: 'pending';
+      /** The authorization in progress. */
+      pending: PendingAuthorization;
+    }
+  | {
+      /** A non-interactive flow obtained tokens at once. */
+      kind: 'tokens';
+      /** The tokens. */
+      tokens: TokenSet;
+    };
 
 /** One poll of a device authorization (RFC 8628 §3.5). */
 export type DevicePollResult =
-  | { kind: 'pending' }
-  | { kind: 'slow-down' }
-  | { kind: 'tokens'; tokens: TokenSet };
+  | {
+      /** `authorization_pending`: ask again after the interval. */
+      kind: 'pending';
+    }
+  | {
+      /** `slow_down`: ask again after the interval plus 5 seconds. */
+      kind: 'slow-down';
+    }
+  | {
+      /** The administrator approved: stop polling. */
+      kind: 'tokens';
+      /** The issued tokens. */
+      tokens: TokenSet;
+    };
 
 /** A mail server a provider hosts for a protocol. */
 export interface MailServer {

@@ -3,7 +3,7 @@ import type { IncomingMessage, Server, ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { MailOAuthError } from '../../src/errors.js';
-import { backoffDelay, httpRequest, parseRetryAfter } from '../../src/oauth/http.js';
+import { httpRequest, parseRetryAfter } from '../../src/oauth/http.js';
 import { refreshTokenGrant } from '../../src/oauth/refresh.js';
 import type { TokenSet } from '../../src/oauth/types.js';
 import { grantContext } from './context.js';
@@ -232,12 +232,5 @@ describe('Retry-After and back-off', () => {
     expect(parseRetryAfter('-5', now)).toBeUndefined();
     expect(parseRetryAfter(undefined, now)).toBeUndefined();
     expect(parseRetryAfter('999999999', now)).toBe(24 * 3600 * 1000);
-  });
-
-  it('grows exponentially with full jitter, capped, and never below Retry-After', () => {
-    expect(backoffDelay(0, { random: () => 0.999 })).toBe(999);
-    expect(backoffDelay(3, { random: () => 0.5 })).toBe(4_000);
-    expect(backoffDelay(30, { random: () => 0.5, maxMs: 60_000 })).toBe(30_000);
-    expect(backoffDelay(0, { random: () => 0, retryAfterMs: 7_000 })).toBe(7_000);
   });
 });

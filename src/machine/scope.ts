@@ -1,0 +1,362 @@
+import type { Dispatcher } from 'undici';
+import { createActor, waitFor, type SnapshotFrom } from 'xstate';
+import type { Clock } from '../clock.js';
+import {
+  errorFromRecord,
+  MailOAuthError,
+  SettingsError,
+  TokenStateError,
+  toMailOAuthError,
+  type ErrorRecord,
+} from '../errors.js';
+import type { Logger } from '../logger.js';
+import { promptOf, type AuthorizationPrompt, type Flow, type TokenSet } from '../oauth/types.js';
+import type { AuthorizationRequest, GrantContext, ProviderAdapter } from '../providers/types.js';
+import type { PageSettings, Protocol } from '../settings/types.js';
+import type { TokenStore } from '../store/types.js';
+import type { BackoffPolicy } from './backoff.js';
+import { ScopePersistence } from './persistence.js';
+import type { ScopePhase, ScopeRecord } from './record.js';
+import { createTokenScopeMachine, recordOf, type RenewResult, type ScopeServices, type TokenScopeMachine, type TokenStatus } from './token-scope.js';
+
+/** What a scope needs from the device. @internal */
+export interface ScopeDeps {
+  id: string;
+  protocol: Protocol;
+  store: TokenStore;
+  clock: Clock;
+  logger: Logger;
+  dispatcher: Dispatcher | undefined;
+  providers: ReadonlyMap<string, ProviderAdapter>;
+  refreshMarginMs: number;
+  backoff: BackoffPolicy;
+  random: () => number;
+  persistRefreshTokens: boolean;
+}
+
+type Snapshot = SnapshotFrom<TokenScopeMachine>;
+
+const statuses: readonly TokenStatus[] = ['not-acquired', 'waiting-for-authorization', 'acquired', 'invalid'];
+const interactive: ReadonlySet<Flow> = new Set<Flow>(['device-code', 'authorization-code']);
+
+function statusOf(snapshot: Snapshot): TokenStatus {
+  return statuses.find((status) => snapshot.hasTag(status)) ?? 'not-acquired';
+}
+
+function phaseOf(snapshot: Snapshot): ScopePhase {
+  const status = statusOf(snapshot);
+  return status === 'waiting-for-authorization' ? 'authorizing' : status;
+}
+
+/** Options of {@link Scope.getToken}. @internal */
+export interface GetTokenRequest {
+  flow?: Flow;
+  redirectUri?: string;
+}
+
+/**
+ * One token scope: the XState actor, its persistence, and the awaitable operations the pages
+ * expose. All state lives in the actor; this class only translates calls into events and waits.
+ * @internal
+ */
+export class Scope {
+  readonly id: string;
+  readonly protocol: Protocol;
+  readonly #deps: ScopeDeps;
+  readonly #persistence: ScopePersistence;
+  readonly #actor;
+  #closed = false;
+
+  private constructor(deps: ScopeDeps, persistence: ScopePersistence, record: ScopeRecord | undefined) {
+    this.id = deps.id;
+    this.protocol = deps.protocol;
+    this.#deps = deps;
+    this.#persistence = persistence;
+    const machine = createTokenScopeMachine(this.#services());
+    this.#actor = createActor(machine, { input: { record, defaults: {} }, clock: deps.clock, id: deps.id });
+    this.#actor.subscribe({ error: (err: unknown) => deps.logger.error('token scope stopped on an error', { scope: deps.id, code: toMailOAuthError(err).code }) });
+    this.#actor.start();
+  }
+
+  /** Loads the scope's record and starts its actor. Throws a StoreError for unreadable records. */
+  static async open(deps: ScopeDeps): Promise<Scope> {
+    const persistence = new ScopePersistence(deps.store, deps.id, { persistRefreshTokens: deps.persistRefreshTokens, logger: deps.logger });
+    const record = await persistence.load();
+    return new Scope(deps, persistence, record);
+  }
+
+  get status(): TokenStatus {
+    return statusOf(this.#actor.getSnapshot());
+  }
+
+  get settings(): PageSettings {
+    return structuredClone(this.#actor.getSnapshot().context.settings);
+  }
+
+  /** Why the scope is Invalid, or the last failure of an operation; non-secret. */
+  get lastError(): ErrorRecord | undefined {
+    const { context } = this.#actor.getSnapshot();
+    return context.invalidReason ?? context.lastError;
+  }
+
+  /** The prompt of the authorization in progress, if any. */
+  get prompt(): AuthorizationPrompt | undefined {
+    const { pending } = this.#actor.getSnapshot().context;
+    return pending === undefined ? undefined : promptOf(pending);
+  }
+
+  /** The account the token was issued to, when known. */
+  get tokenAccount(): string | undefined {
+    return this.#actor.getSnapshot().context.tokens?.account;
+  }
+
+  subscribe(listener: (status: TokenStatus) => void): () => void {
+    let last = this.status;
+    const subscription = this.#actor.subscribe((snapshot) => {
+      const status = statusOf(snapshot);
+      if (status === last) return;
+      last = status;
+      listener(status);
+    });
+    return () => subscription.unsubscribe();
+  }
+
+  async configure(settings: PageSettings): Promise<void> {
+    this.#assertOpen();
+    const snapshot = this.#actor.getSnapshot();
+    const current = snapshot.context.settings;
+    const holdsGrant = snapshot.context.tokens !== undefined || snapshot.context.pending !== undefined;
+    if (holdsGrant && (settings.provider !== current.provider || settings.account?.toLowerCase() !== current.account?.toLowerCase())) {
+      throw new SettingsError('ERR_SETTINGS_LOCKED_BY_TOKEN', 'Delete the token before changing the provider or the account', { kind: 'usage' });
+    }
+    this.#actor.send({ type: 'CONFIGURE', settings });
+    const after = this.#actor.getSnapshot();
+    await this.#persistence.save(recordOf(after.context, phaseOf(after)));
+  }
+
+  async getToken(request: GetTokenRequest): Promise<AuthorizationPrompt> {
+    this.#assertOpen();
+    const snapshot = this.#actor.getSnapshot();
+    if (snapshot.hasTag('acquired')) {
+      throw new TokenStateError('ERR_TOKEN_ALREADY_ACQUIRED', 'A token is already acquired; delete it first', { kind: 'usage' });
+    }
+    if (snapshot.hasTag('busy')) await this.#waitIdle(snapshot.context.errorSeq);
+    const { adapter, settings } = this.#requireConfigured();
+    const flow = request.flow ?? adapter.defaultFlow;
+    if (!adapter.flows.includes(flow)) {
+      throw new TokenStateError('ERR_FLOW_UNSUPPORTED', `Provider "${adapter.id}" does not support the ${flow} flow for mail`, { kind: 'configuration', params: { flow, provider: adapter.id } });
+    }
+    void settings;
+    const seq = this.#actor.getSnapshot().context.errorSeq;
+    this.#actor.send(request.redirectUri === undefined ? { type: 'GET_TOKEN', flow } : { type: 'GET_TOKEN', flow, redirectUri: request.redirectUri });
+    const after = await this.#waitIdle(seq);
+    if (after.context.errorSeq !== seq && !after.hasTag('acquired')) throw errorFromRecord(after.context.lastError as ErrorRecord);
+    if (after.hasTag('acquired')) return { kind: 'none' };
+    const { pending } = after.context;
+    if (pending === undefined) throw new TokenStateError('ERR_AUTHORIZATION_NOT_PENDING', 'The authorization did not start', { kind: 'transient' });
+    return promptOf(pending);
+  }
+
+  async completeAuthorization(callbackUrl: string): Promise<void> {
+    this.#assertOpen();
+    const snapshot = this.#actor.getSnapshot();
+    if (!snapshot.matches({ authorizing: 'awaitingCallback' })) {
+      throw new TokenStateError('ERR_AUTHORIZATION_NOT_PENDING', 'No sign-in is waiting for a redirect', { kind: 'usage' });
+    }
+    const seq = snapshot.context.errorSeq;
+    this.#actor.send({ type: 'CALLBACK', url: callbackUrl });
+    const after = await this.#waitIdle(seq);
+    if (after.context.errorSeq !== seq) throw errorFromRecord(after.context.lastError as ErrorRecord);
+  }
+
+  /** Resolves when the scope leaves Waiting for Authorization; rejects with the reason when it did not end Acquired. */
+  async authorizationSettled(): Promise<void> {
+    this.#assertOpen();
+    const seq = this.#actor.getSnapshot().context.errorSeq;
+    const after = await this.#wait((s) => !s.hasTag('waiting-for-authorization') && !s.hasTag('busy'));
+    if (after.hasTag('acquired')) return;
+    if (after.context.errorSeq !== seq && after.context.lastError !== undefined) throw errorFromRecord(after.context.lastError);
+    throw new TokenStateError('ERR_AUTHORIZATION_CANCELLED', 'The authorization ended without a token', { kind: 'usage' });
+  }
+
+  cancel(): void {
+    this.#assertOpen();
+    this.#actor.send({ type: 'CANCEL' });
+  }
+
+  async deleteToken(): Promise<void> {
+    this.#assertOpen();
+    const seq = this.#actor.getSnapshot().context.errorSeq;
+    this.#actor.send({ type: 'DELETE' });
+    const after = await this.#waitIdle(seq);
+    if (after.context.errorSeq !== seq && after.context.lastError !== undefined) throw errorFromRecord(after.context.lastError);
+  }
+
+  /**
+   * The current access token, renewed first when due. With `rejected`, the caller reports that a
+   * server refused that token: one forced renewal is shared by every caller that reports it.
+   */
+  async accessToken(rejected?: string): Promise<string> {
+    this.#assertOpen();
+    let force = rejected !== undefined;
+    for (let round = 0; round < 4; round++) {
+      const snapshot = this.#actor.getSnapshot();
+      const { tokens } = snapshot.context;
+      const now = this.#deps.clock.now();
+      if (force && tokens !== undefined && tokens.accessToken !== rejected && snapshot.matches({ acquired: 'ready' })) return tokens.accessToken;
+      if (!force && tokens !== undefined) {
+        if (snapshot.matches({ acquired: 'ready' }) && !this.#renewalDue(snapshot)) return tokens.accessToken;
+        if (snapshot.matches({ acquired: 'backoff' }) && now < tokens.expiresAt) return tokens.accessToken;
+      }
+      if (snapshot.hasTag('invalid')) throw this.#invalidError(snapshot);
+      if (!snapshot.hasTag('acquired')) {
+        throw new TokenStateError('ERR_TOKEN_NOT_ACQUIRED', 'No token has been acquired for this page', { kind: 'usage', params: { status: statusOf(snapshot) } });
+      }
+      const seq = snapshot.context.errorSeq;
+      if (!snapshot.hasTag('busy')) this.#actor.send({ type: force ? 'REFRESH' : 'TOKEN_NEEDED' });
+      force = false;
+      const after = await this.#waitIdle(seq);
+      if (after.context.errorSeq !== seq && !after.matches({ acquired: 'ready' })) {
+        const held = after.context.tokens;
+        if (after.matches({ acquired: 'backoff' }) && held !== undefined && this.#deps.clock.now() < held.expiresAt && rejected === undefined) {
+          return held.accessToken;
+        }
+        if (after.hasTag('invalid')) throw this.#invalidError(after);
+        const cause = after.context.lastError === undefined ? undefined : errorFromRecord(after.context.lastError);
+        throw new TokenStateError('ERR_TOKEN_REFRESH_UNAVAILABLE', 'The token could not be renewed now; the device will retry', {
+          kind: 'transient',
+          cause,
+          ...(cause === undefined ? {} : { params: { reason: cause.code } }),
+        });
+      }
+    }
+    throw new TokenStateError('ERR_TOKEN_REFRESH_UNAVAILABLE', 'The token could not be renewed now; the device will retry', { kind: 'transient' });
+  }
+
+  /** Stops the actor (aborting anything in flight) and waits for queued writes. */
+  async close(): Promise<void> {
+    if (this.#closed) return;
+    this.#closed = true;
+    this.#actor.stop();
+    await this.#persistence.flush();
+  }
+
+  #assertOpen(): void {
+    if (this.#closed) throw new TokenStateError('ERR_DEVICE_CLOSED', 'The device has been closed', { kind: 'usage' });
+  }
+
+  #renewalDue(snapshot: Snapshot): boolean {
+    // Same rule as the machine's renewalDue guard, read from outside to avoid an event per call.
+    const { tokens, obtainedAt } = snapshot.context;
+    if (tokens === undefined) return true;
+    const life = obtainedAt === undefined ? Infinity : tokens.expiresAt - obtainedAt;
+    const margin = Math.min(this.#deps.refreshMarginMs, Math.max(0, life / 2));
+    return this.#deps.clock.now() >= tokens.expiresAt - margin;
+  }
+
+  #invalidError(snapshot: Snapshot): MailOAuthError {
+    const reason = snapshot.context.invalidReason;
+    const cause = reason === undefined ? undefined : errorFromRecord(reason);
+    const code = reason?.code === 'ERR_NO_REFRESH_TOKEN' ? 'ERR_NO_REFRESH_TOKEN' : reason?.code === 'ERR_TOKEN_INVALID' || reason === undefined ? 'ERR_TOKEN_INVALID' : 'ERR_TOKEN_REFRESH_FAILED';
+    const options = { kind: 'definite' as const, cause, params: { reason: reason?.code ?? 'ERR_TOKEN_INVALID' } };
+    return new TokenStateError(code, 'Token update failed. Please delete the token and obtain it again.', reason?.hint === undefined ? options : { ...options, hint: reason.hint });
+  }
+
+  #requireConfigured(): { adapter: ProviderAdapter; settings: PageSettings & { provider: string; account: string } } {
+    const settings = this.#actor.getSnapshot().context.settings;
+    const adapter = settings.provider === undefined ? undefined : this.#deps.providers.get(settings.provider);
+    if (settings.authMethod !== 'oauth2' || adapter === undefined || settings.account === undefined) {
+      throw new TokenStateError('ERR_NOT_CONFIGURED', 'Choose OAuth 2.0, a provider and an account name first', { kind: 'usage' });
+    }
+    return { adapter, settings: settings as PageSettings & { provider: string; account: string } };
+  }
+
+  #wait(predicate: (snapshot: Snapshot) => boolean): Promise<Snapshot> {
+    return waitFor(this.#actor, predicate).catch((err: unknown) => {
+      if (this.#closed) throw new TokenStateError('ERR_DEVICE_CLOSED', 'The device was closed while waiting', { kind: 'usage' });
+      throw toMailOAuthError(err);
+    });
+  }
+
+  #waitIdle(seq: number): Promise<Snapshot> {
+    return this.#wait((s) => !s.hasTag('busy') || s.context.errorSeq !== seq);
+  }
+
+  #grantContext(signal: AbortSignal): GrantContext {
+    return { signal, dispatcher: this.#deps.dispatcher, clock: this.#deps.clock, logger: this.#deps.logger };
+  }
+
+  #request(settings: PageSettings, flow: Flow, redirectUri?: string): { adapter: ProviderAdapter; request: AuthorizationRequest } {
+    const adapter = settings.provider === undefined ? undefined : this.#deps.providers.get(settings.provider);
+    if (adapter === undefined || settings.account === undefined) {
+      throw new TokenStateError('ERR_NOT_CONFIGURED', 'Choose OAuth 2.0, a provider and an account name first', { kind: 'usage' });
+    }
+    const request: AuthorizationRequest = { protocol: this.protocol, account: settings.account, flow };
+    if (redirectUri !== undefined) request.redirectUri = redirectUri;
+    return { adapter, request };
+  }
+
+  #services(): ScopeServices {
+    const deps = this.#deps;
+    const persistence = (): ScopePersistence => this.#persistence;
+    const scopeId = deps.id;
+    return {
+      now: () => deps.clock.now(),
+      random: deps.random,
+      refreshMarginMs: deps.refreshMarginMs,
+      backoff: deps.backoff,
+      start: async ({ settings, flow, redirectUri }, signal) => {
+        const { adapter, request } = this.#request(settings, flow, redirectUri);
+        deps.logger.info('authorization started', { scope: scopeId, provider: adapter.id, flow });
+        return adapter.startAuthorization(request, this.#grantContext(signal));
+      },
+      poll: async ({ settings, pending }, signal) => {
+        const { adapter, request } = this.#request(settings, 'device-code');
+        return adapter.pollDeviceAuthorization(pending, request, this.#grantContext(signal));
+      },
+      exchange: async ({ settings, pending, url }, signal) => {
+        const { adapter, request } = this.#request(settings, 'authorization-code', pending.redirectUri);
+        return adapter.completeAuthorization(pending, url, request, this.#grantContext(signal));
+      },
+      renew: ({ settings, tokens, record }, signal) =>
+        persistence().withLock(async (): Promise<RenewResult> => {
+          // Another process on the device may have renewed already: use its token, don't spend ours.
+          const stored = await persistence().load();
+          const now = deps.clock.now();
+          if (stored?.phase === 'acquired' && stored.tokens !== undefined && stored.tokens.expiresAt > tokens.expiresAt && stored.tokens.expiresAt - deps.refreshMarginMs > now) {
+            const adopted: TokenSet = stored.tokens.refreshToken === undefined && tokens.refreshToken !== undefined ? { ...stored.tokens, refreshToken: tokens.refreshToken } : stored.tokens;
+            return { saved: true, tokens: adopted, obtainedAt: stored.obtainedAt ?? now };
+          }
+          if (tokens.refreshToken === undefined && interactive.has(tokens.flow)) {
+            throw new TokenStateError('ERR_NO_REFRESH_TOKEN', 'The token cannot be renewed: no refresh token is held', {
+              kind: 'definite',
+              ...(record.refreshTokenWithheld === true || !deps.persistRefreshTokens ? { hint: 'Refresh tokens are not stored on this device by policy.' } : {}),
+            });
+          }
+          const { adapter, request } = this.#request(settings, tokens.flow);
+          const renewed = await adapter.refresh(tokens, request, this.#grantContext(signal));
+          // A response without a refresh token keeps the one we have (Google's usual answer).
+          const next: TokenSet = renewed.refreshToken === undefined && tokens.refreshToken !== undefined ? { ...renewed, refreshToken: tokens.refreshToken } : renewed;
+          const obtainedAt = deps.clock.now();
+          try {
+            await persistence().writeLocked({ ...record, tokens: next, obtainedAt });
+            deps.logger.info('token renewed', { scope: scopeId });
+            return { saved: true, tokens: next, obtainedAt };
+          } catch (err) {
+            return { saved: false, tokens: next, obtainedAt, error: toMailOAuthError(err).toJSON() };
+          }
+        }),
+      save: (record) => persistence().save(record),
+      saveLater: (record) => persistence().saveLater(record),
+      revoke: async ({ settings, tokens }, signal) => {
+        const adapter = settings.provider === undefined ? undefined : deps.providers.get(settings.provider);
+        if (adapter?.revoke === undefined) return;
+        try {
+          await adapter.revoke(tokens, this.#grantContext(signal));
+        } catch (err) {
+          deps.logger.warn('token revocation failed; the token was deleted locally', { scope: scopeId, code: toMailOAuthError(err).code });
+        }
+      },
+    };
+  }
+}

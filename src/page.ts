@@ -1,0 +1,165 @@
+import type { Scope } from './machine/scope.js';
+import type { TokenStatus } from './machine/token-scope.js';
+import { localize } from './messages/localize.js';
+import type { AuthorizationPrompt, InteractiveFlow } from './oauth/types.js';
+import type { PageDefinition } from './registry/topology.js';
+import { validateSettings } from './settings/validate.js';
+import type { PageSettings, Protocol } from './settings/types.js';
+
+/** Options of {@link Page.getToken}. */
+export interface GetTokenOptions {
+  /** `device-code` (show a code to enter elsewhere) or `authorization-code` (redirect). Default: the provider's preferred flow. */
+  flow?: InteractiveFlow;
+  /** For `authorization-code`: the redirect URI registered for the device (its web UI callback route, or a loopback URL). */
+  redirectUri?: string;
+}
+
+/** Non-secret facts about a page's token, for display. */
+export interface TokenInfo {
+  /** The status the page shows. */
+  status: TokenStatus;
+  /** The status in the device's language. */
+  statusText: string;
+  /** The account the provider issued the token to, when known. */
+  account?: string;
+  /** The authorization in progress, when waiting. */
+  prompt?: AuthorizationPrompt;
+  /** Why the token is Invalid or the last operation failed: a stable code. */
+  errorCode?: string;
+}
+
+/** @internal */
+export interface PageContext {
+  providers: ReadonlySet<string>;
+  locale: () => string;
+}
+
+/**
+ * One settings page of the device. Linked pages are views of one token scope: a change made
+ * through any of them is seen on all of them.
+ *
+ * @example
+ * ```ts
+ * const page = device.page('smtp.services');
+ * await page.configure({ authMethod: 'oauth2', provider: 'microsoft365', account: 'scanner@contoso.com' });
+ * const prompt = await page.getToken({ flow: 'device-code' });
+ * if (prompt.kind === 'device-code') show(prompt.userCode, prompt.verificationUri);
+ * page.subscribe((status) => render(status));
+ * ```
+ */
+export class Page {
+  /** The page id. */
+  readonly id: string;
+  /** The protocol the page configures. */
+  readonly protocol: Protocol;
+  /** A human label for the page. */
+  readonly label: string | undefined;
+  readonly #scope: Scope;
+  readonly #context: PageContext;
+
+  /** @internal */
+  constructor(definition: PageDefinition, scope: Scope, context: PageContext) {
+    this.id = definition.id;
+    this.protocol = definition.protocol;
+    this.label = definition.label;
+    this.#scope = scope;
+    this.#context = context;
+  }
+
+  /** The id of the token scope this page shows (shared by linked pages). */
+  get scopeId(): string {
+    return this.#scope.id;
+  }
+
+  /** The token status: `not-acquired`, `waiting-for-authorization`, `acquired` or `invalid`. */
+  get status(): TokenStatus {
+    return this.#scope.status;
+  }
+
+  /** A copy of the page's settings (shared with linked pages). */
+  get settings(): PageSettings {
+    return this.#scope.settings;
+  }
+
+  /** Display facts about the token, in the device's language (or `locale`). Never contains a token. */
+  tokenInfo(locale: string = this.#context.locale()): TokenInfo {
+    const status = this.#scope.status;
+    const info: TokenInfo = { status, statusText: localize(status, locale) };
+    const account = this.#scope.tokenAccount;
+    if (account !== undefined) info.account = account;
+    const prompt = this.#scope.prompt;
+    if (prompt !== undefined && status === 'waiting-for-authorization') info.prompt = prompt;
+    const error = this.#scope.lastError;
+    if (error !== undefined) info.errorCode = error.code;
+    return info;
+  }
+
+  /**
+   * Calls `listener` whenever the status changes (on this page and every page linked to it).
+   * @returns a function that stops the notifications.
+   */
+  subscribe(listener: (status: TokenStatus) => void): () => void {
+    return this.#scope.subscribe(listener);
+  }
+
+  /**
+   * Changes some settings. Fields left out keep their value. Invalid input throws a
+   * {@link SettingsError} with a stable code and leaves the settings unchanged. Changing the
+   * provider or the account while a token is held throws `ERR_SETTINGS_LOCKED_BY_TOKEN`.
+   * Resolves once the settings are stored.
+   */
+  async configure(settings: PageSettings): Promise<void> {
+    const patch = validateSettings(this.protocol, settings as Readonly<Record<string, unknown>>, this.#context.providers);
+    await this.#scope.configure({ ...this.#scope.settings, ...patch });
+  }
+
+  /**
+   * Starts obtaining a token (the manual's **Get Token**). Resolves with what the administrator
+   * must do: enter a code at an address, or open a sign-in URL. The status becomes
+   * Waiting for Authorization, then Acquired once the provider has issued the token.
+   */
+  getToken(options: GetTokenOptions = {}): Promise<AuthorizationPrompt> {
+    const request: { flow?: InteractiveFlow; redirectUri?: string } = {};
+    if (options.flow !== undefined) request.flow = options.flow;
+    if (options.redirectUri !== undefined) request.redirectUri = options.redirectUri;
+    return this.#scope.getToken(request);
+  }
+
+  /**
+   * Completes an `authorization-code` sign-in with the URL the provider redirected the browser
+   * to (from the device's web UI route, a loopback listener, or pasted by the administrator).
+   * A redirect that does not belong to the pending sign-in is refused (`ERR_STATE_MISMATCH`)
+   * and the sign-in keeps waiting.
+   */
+  completeAuthorization(callbackUrl: string): Promise<void> {
+    return this.#scope.completeAuthorization(callbackUrl);
+  }
+
+  /** Resolves once a pending sign-in ends with a token; rejects with the reason if it ends otherwise. */
+  waitForAuthorization(): Promise<void> {
+    return this.#scope.authorizationSettled();
+  }
+
+  /** Abandons a sign-in in progress; the status returns to Not Acquired. */
+  cancelAuthorization(): void {
+    this.#scope.cancel();
+  }
+
+  /** Deletes the token (the manual's **Delete**) on this page and its linked pages, revoking it at the provider where possible. */
+  deleteToken(): Promise<void> {
+    return this.#scope.deleteToken();
+  }
+
+  /** The current access token, renewed first when it is due. Never log it. */
+  accessToken(): Promise<string> {
+    return this.#scope.accessToken();
+  }
+
+  /**
+   * Reports that a server rejected `token` and returns a renewed one. Callers that report the
+   * same token share one renewal.
+   */
+  renewRejectedToken(token: string): Promise<string> {
+    return this.#scope.accessToken(token);
+  }
+}

@@ -18,7 +18,7 @@ export interface ConnectionTestResult {
   /** `true` when every step succeeded. */
   ok: boolean;
   /**
-   * `OK`, or the {@link ErrorCode} of the failing step: `ERR_CONNECTION`, `ERR_DNS`, `ERR_TLS`,
+   * `OK`, or the `ErrorCode` of the failing step: `ERR_CONNECTION`, `ERR_DNS`, `ERR_TLS`,
    * `ERR_TLS_REQUIRED`, `ERR_AUTH_REJECTED`, `ERR_SMTP_AUTH_DISABLED`, `ERR_ACCOUNT_MISMATCH`,
    * `ERR_MAIL_TIMEOUT`, `ERR_MAIL_PROTOCOL`, `ERR_TOKEN_REFRESH_FAILED` (and the token source's
    * other codes, e.g. `ERR_TOKEN_INVALID`, `ERR_TOKEN_NOT_ACQUIRED`).

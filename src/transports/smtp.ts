@@ -20,12 +20,18 @@ import { errno, redact, resolveEndpoint, tlsOptions, toTransportError, upgradeSo
 import type { TransportOptions } from './options.js';
 import type { TokenSource } from './token-source.js';
 
+/** An attachment read from a file. */
+export interface MailAttachmentFile {
+  /** Path of the file to read when sending. */
+  path: string;
+}
+
 /** A file attached to a message. */
 export interface MailAttachment {
   /** File name shown to the recipient (`scan-0001.pdf`). */
   filename: string;
   /** The content: bytes, a readable stream, or `{ path }` of a file to read. */
-  content: Uint8Array | Readable | { path: string };
+  content: Uint8Array | Readable | MailAttachmentFile;
   /** MIME type. Default `application/octet-stream`. */
   contentType?: string;
 }

@@ -16,8 +16,9 @@ const here = dirname(fileURLToPath(import.meta.url));
 
 /** Where the dovecot binary is, or undefined when it is not installed. */
 export function findDovecot(): string | undefined {
-  for (const candidate of [process.env['DOVECOT_BIN'], '/usr/sbin/dovecot', '/usr/local/sbin/dovecot', '/usr/bin/dovecot']) {
-    if (candidate === undefined || candidate === '') continue;
+  const override = process.env['DOVECOT_BIN'];
+  const candidates = override !== undefined && override !== '' ? [override] : ['/usr/sbin/dovecot', '/usr/local/sbin/dovecot', '/usr/bin/dovecot'];
+  for (const candidate of candidates) {
     try {
       accessSync(candidate, constants.X_OK);
       return candidate;

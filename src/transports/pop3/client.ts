@@ -26,6 +26,7 @@ import {
   parsePop3UidlLine,
   type Pop3Capabilities,
   type Pop3ListEntry,
+  type Pop3Ok,
   type Pop3Stat,
   type Pop3Status,
   type Pop3UidlEntry,
@@ -536,7 +537,7 @@ export class Pop3Client {
   }
 
   /** A command that must answer `+OK`. */
-  async #simple(line: string): Promise<Pop3Status & { kind: 'ok' }> {
+  async #simple(line: string): Promise<Pop3Ok> {
     const status = await this.#command(line);
     if (status.kind !== 'ok') throw this.#unexpected(line.split(' ')[0] ?? line, status);
     return status;

@@ -1,5 +1,5 @@
 /**
- * Mailbox-level POP3 operations on top of {@link Pop3Client}: fetch new mail once, or poll it
+ * Mailbox-level POP3 operations on top of the POP3 client: fetch new mail once, or poll it
  * every `checkInterval` milliseconds.
  * @packageDocumentation
  */

@@ -5,14 +5,42 @@
  */
 import { TransportError } from '../../errors.js';
 
-/** A POP3 status line. */
-export type Pop3Status =
-  /** `+OK text` */
-  | { kind: 'ok'; text: string }
-  /** `-ERR [CODE] text`; `code` is the RFC 2449/3206 response code (`AUTH`, `SYS/TEMP`, `IN-USE` …) if present. */
-  | { kind: 'err'; text: string; code: string | undefined }
-  /** `+ payload`: a SASL continuation (RFC 5034); `text` is the base64 payload, possibly empty. */
-  | { kind: 'continue'; text: string };
+/** A POP3 status line: `+OK text`. */
+export interface Pop3Ok {
+  /** Discriminator. */
+  kind: 'ok';
+  /** The text after `+OK`. */
+  text: string;
+}
+
+/** A POP3 status line: `-ERR [CODE] text`. */
+export interface Pop3Err {
+  /** Discriminator. */
+  kind: 'err';
+  /** The text after `-ERR`, response code included. */
+  text: string;
+  /** The RFC 2449/3206 response code (`AUTH`, `SYS/TEMP`, `IN-USE` …), upper-case, if present. */
+  code: string | undefined;
+}
+
+/** A SASL continuation (RFC 5034): `+ payload`. */
+export interface Pop3Continue {
+  /** Discriminator. */
+  kind: 'continue';
+  /** The base64 payload, possibly empty. */
+  text: string;
+}
+
+/**
+ * A POP3 status line.
+ *
+ * @example
+ * ```ts
+ * const status: Pop3Status = parsePop3Status('+OK 2 320');
+ * if (status.kind === 'err') console.log(status.code);
+ * ```
+ */
+export type Pop3Status = Pop3Ok | Pop3Err | Pop3Continue;
 
 function protocolError(message: string, line: string): TransportError {
   return new TransportError('ERR_MAIL_PROTOCOL', message, { kind: 'protocol', response: line.slice(0, 200) });

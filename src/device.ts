@@ -11,6 +11,13 @@ import { mfpPages } from './registry/mfp-pages.js';
 import { createRegistry, type PageTopology } from './registry/topology.js';
 import { memoryStore } from './store/memory.js';
 import type { TokenStore } from './store/types.js';
+import type { ImapFlow } from 'imapflow';
+import type { TransportOptions } from './transports/options.js';
+import type { FetchPop3Options, Pop3Message, Pop3Poller, Pop3PollerOptions } from './transports/pop3/mailbox.js';
+import type { Pop3Client, Pop3Options } from './transports/pop3/client.js';
+import type { MailMessage, SendResult } from './transports/smtp.js';
+import { pageTokenSource } from './transports/page-source.js';
+import type { Protocol } from './settings/types.js';
 
 /** Options of {@link createMailOAuth}. */
 export interface MailOAuthOptions {
@@ -34,8 +41,10 @@ export interface MailOAuthOptions {
   backoff?: Partial<BackoffPolicy>;
   /** Store refresh tokens. Default `true`; `false` for administrators who forbid it (tokens then end at restart). */
   persistRefreshTokens?: boolean;
-  /** Extra trusted CA certificates (PEM) for mail servers. */
+  /** Extra trusted CA certificates (PEM) for mail servers. Certificates are always verified. */
   ca?: string | readonly string[];
+  /** Authenticate over unencrypted connections. Default `false`. For loopback tests only: the token would travel in clear. */
+  allowPlaintext?: boolean;
   /** Random source for jitter, in [0, 1). Default `Math.random`. */
   random?: () => number;
 }
@@ -53,8 +62,28 @@ export interface MailOAuth {
   get locale(): Locale;
   /** Sets the device-facing language; BCP 47 tags are narrowed, unsupported ones fall back to `en`. */
   set locale(tag: string);
+  /**
+   * Sends a message through an SMTP page's server, authenticating with the page's token
+   * (XOAUTH2; one renewal and retry when the server rejects the token). The sender is the
+   * page's sender name and address.
+   */
+  sendMail(pageId: string, message: MailMessage): Promise<SendResult>;
+  /** The mailbox of a POP3 page: fetch messages, open a session, or run the check-interval poller. */
+  pop3(pageId: string): Pop3Mailbox;
+  /** Opens an authenticated IMAP session (imapflow) for a page; call `logout()` when done. */
+  imap(pageId: string): Promise<ImapFlow>;
   /** Stops every token scope (aborting requests in flight) and waits for pending writes. */
   close(): Promise<void>;
+}
+
+/** A POP3 page's mailbox, from {@link MailOAuth.pop3}. */
+export interface Pop3Mailbox {
+  /** Connects, authenticates, downloads the messages (optionally deleting them) and quits. */
+  fetch(options?: FetchPop3Options): Promise<Pop3Message[]>;
+  /** Opens an authenticated POP3 session for commands of your own; call `quit()` when done. */
+  connect(options?: Pop3Options): Promise<Pop3Client>;
+  /** Creates (stopped) the poller the page's check interval drives; call `start()` on it. */
+  poller(options: Pop3PollerOptions): Promise<Pop3Poller>;
 }
 
 function positiveInteger(name: string, value: number | undefined, fallback: number): number {
@@ -120,19 +149,58 @@ export async function createMailOAuth(options: MailOAuthOptions): Promise<MailOA
   }
 
   const providerIds = new Set(providers.keys());
-  const context = { providers: providerIds, locale: () => locale };
+  const transportOptions = (): TransportOptions => {
+    const transport: TransportOptions = { clock, logger };
+    if (options.ca !== undefined) transport.ca = options.ca;
+    if (options.allowPlaintext === true) transport.allowPlaintext = true;
+    return transport;
+  };
+  const context = { providers: providerIds, locale: () => locale, transportOptions };
   const pages = new Map<string, Page>();
   for (const definition of registry.pages.values()) {
     const scope = scopes.get(registry.scopeOf(definition.id)?.id ?? '') as Scope;
     pages.set(definition.id, new Page(definition, scope, context));
   }
 
+  const pageOf = (id: string, protocol?: Protocol): Page => {
+    const page = pages.get(id);
+    if (page === undefined) throw new TopologyError('ERR_UNKNOWN_PAGE', `No settings page "${String(id)}"`, { params: { page: String(id) } });
+    if (protocol !== undefined && page.protocol !== protocol) {
+      throw new SettingsError('ERR_INVALID_OPTION', `Page "${id}" is a ${page.protocol} page, not ${protocol}`, { params: { field: 'page' } });
+    }
+    return page;
+  };
+
   let closed: Promise<void> | undefined;
   return {
-    page(id) {
-      const page = pages.get(id);
-      if (page === undefined) throw new TopologyError('ERR_UNKNOWN_PAGE', `No settings page "${String(id)}"`, { params: { page: String(id) } });
-      return page;
+    page: (id) => pageOf(id),
+    // Transports load on first use: the token path starts without emailjs or imapflow.
+    async sendMail(pageId, message) {
+      const page = pageOf(pageId, 'smtp');
+      const { sendMail } = await import('./transports/smtp.js');
+      return sendMail(page.settings, pageTokenSource(page), message, transportOptions());
+    },
+    pop3(pageId) {
+      const page = pageOf(pageId, 'pop3');
+      return {
+        async fetch(fetchOptions = {}) {
+          const { fetchPop3 } = await import('./transports/pop3/mailbox.js');
+          return fetchPop3(page.settings, pageTokenSource(page), { ...transportOptions(), ...fetchOptions });
+        },
+        async connect(connectOptions = {}) {
+          const { connectPop3 } = await import('./transports/pop3/client.js');
+          return connectPop3(page.settings, pageTokenSource(page), { ...transportOptions(), ...connectOptions });
+        },
+        async poller(pollerOptions) {
+          const { createPop3Poller } = await import('./transports/pop3/mailbox.js');
+          return createPop3Poller(page.settings, pageTokenSource(page), { ...transportOptions(), ...pollerOptions });
+        },
+      };
+    },
+    async imap(pageId) {
+      const page = pageOf(pageId, 'imap');
+      const { connectImap } = await import('./transports/imap.js');
+      return connectImap(page.settings, pageTokenSource(page), transportOptions());
     },
     pages: () => [...pages.values()],
     get locale(): Locale {

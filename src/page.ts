@@ -5,6 +5,9 @@ import type { AuthorizationPrompt, InteractiveFlow } from './oauth/types.js';
 import type { PageDefinition } from './registry/topology.js';
 import { validateSettings } from './settings/validate.js';
 import type { PageSettings, Protocol } from './settings/types.js';
+import { pageTokenSource } from './transports/page-source.js';
+import type { TransportOptions } from './transports/options.js';
+import { toMailOAuthError, type ErrorCode } from './errors.js';
 
 /** Options of {@link Page.getToken}. */
 export interface GetTokenOptions {
@@ -28,10 +31,23 @@ export interface TokenInfo {
   errorCode?: string;
 }
 
+/** The result of {@link Page.testConnection}. */
+export interface ConnectionTestReport {
+  /** `true` when connecting, TLS, authentication and one real command all succeeded. */
+  ok: boolean;
+  /** `OK` or the stable code of the failing step (`ERR_TOKEN_REFRESH_FAILED`, `ERR_AUTH_REJECTED`, `ERR_TLS`, …). */
+  code: 'OK' | ErrorCode;
+  /** The device-facing message in the device's language (the manual's wording where it has one). */
+  message: string;
+  /** An administrator hint (which setting or tenant policy to change), when one is known. Never a token. */
+  hint?: string;
+}
+
 /** @internal */
 export interface PageContext {
   providers: ReadonlySet<string>;
   locale: () => string;
+  transportOptions: () => TransportOptions;
 }
 
 /**
@@ -153,6 +169,47 @@ export class Page {
   /** The current access token, renewed first when it is due. Never log it. */
   accessToken(): Promise<string> {
     return this.#scope.accessToken();
+  }
+
+  /**
+   * The manual's connection test: connect to the page's server, secure the connection,
+   * authenticate with the token (renewing it first when due), run one real command (SMTP `NOOP`,
+   * POP3 `STAT`, IMAP `SELECT INBOX`) and quit. Never throws: the outcome is a stable code and a
+   * message in the device's language. When renewing the token failed, the message is the
+   * manual's "Token update failed. Please delete the token and obtain it again."
+   *
+   * @example
+   * ```ts
+   * const result = await device.page('pop.emailStatus').testConnection();
+   * if (!result.ok) showDialog(result.message);
+   * ```
+   */
+  async testConnection(locale: string = this.#context.locale()): Promise<ConnectionTestReport> {
+    let code: 'OK' | ErrorCode;
+    let hint: string | undefined;
+    let params: Readonly<Record<string, string>> = {};
+    try {
+      const settings = this.settings;
+      if (settings.authMethod !== 'oauth2') {
+        code = 'ERR_NOT_CONFIGURED';
+      } else {
+        const { testConnection } = await import('./transports/connection-test.js');
+        const result = await testConnection(this.protocol, settings, pageTokenSource(this), this.#context.transportOptions());
+        code = result.code;
+        hint = result.error?.hint;
+        params = result.error?.params ?? {};
+      }
+    } catch (err) {
+      const error = toMailOAuthError(err);
+      code = error.code;
+      hint = error.hint;
+      params = error.params;
+    }
+    // The mail server cannot tell who signed in; name the accounts the device knows.
+    const names = { expected: this.settings.account ?? '', actual: this.#scope.tokenAccount ?? '?', ...params };
+    const report: ConnectionTestReport = { ok: code === 'OK', code, message: localize(code, locale, names) };
+    if (hint !== undefined) report.hint = hint;
+    return report;
   }
 
   /**

@@ -4,7 +4,10 @@ import { link, lstat, mkdir, readdir, readFile, rename, unlink, utimes } from 'n
 import { hostname } from 'node:os';
 import { dirname, join } from 'node:path';
 import { StoreError } from '../errors.js';
-import { serialize } from './queue.js';
+import { createSerialQueue } from './queue.js';
+
+// One queue per process: every fileStore instance on the same lock path waits in line here.
+const serialize = createSerialQueue();
 
 /**
  * How long to wait for a lock and when to call a holder's lock abandoned.

@@ -1,3 +1,4 @@
+import { createSerialQueue } from './queue.js';
 import type { TokenStore } from './types.js';
 
 /**
@@ -12,7 +13,7 @@ import type { TokenStore } from './types.js';
  */
 export function memoryStore(): TokenStore {
   const records = new Map<string, unknown>();
-  const locks = new Map<string, Promise<unknown>>();
+  const serialize = createSerialQueue();
   return {
     async get(key) {
       return records.has(key) ? structuredClone(records.get(key)) : undefined;
@@ -23,17 +24,6 @@ export function memoryStore(): TokenStore {
     async delete(key) {
       records.delete(key);
     },
-    async withLock(key, fn) {
-      // Chains callers per key: each runs after the previous one settled.
-      const previous = locks.get(key) ?? Promise.resolve();
-      const run = previous.then(fn, fn);
-      const tail = run.catch(() => undefined);
-      locks.set(key, tail);
-      try {
-        return await run;
-      } finally {
-        if (locks.get(key) === tail) locks.delete(key);
-      }
-    },
+    withLock: (key, fn) => serialize(key, fn),
   };
 }

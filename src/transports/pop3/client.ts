@@ -35,7 +35,7 @@ import {
 /** The SASL mechanisms the POP3 client can use. */
 export type Pop3Mechanism = 'XOAUTH2' | 'OAUTHBEARER';
 
-/** Options of {@link Pop3Client.connect} and {@link connectPop3}. */
+/** Options of a POP3 session (`device.pop3(pageId).connect()`, `Pop3Client.connect`, `connectPop3`). */
 export interface Pop3Options extends TransportOptions {
   /** Longest accepted line in bytes (status or message line). Default 65 536. */
   maxLineLength?: number;
@@ -61,7 +61,7 @@ type Outcome = { ok: true } | { ok: false; response: string; challenge: SaslErro
 
 /**
  * One POP3 connection with a command queue: commands issued concurrently run one after another.
- * Open it with {@link Pop3Client.connect} (or {@link connectPop3}, which also authenticates).
+ * Open it with `device.pop3(pageId).connect()` (authenticated), or `Pop3Client.connect` internally.
  *
  * @example
  * ```ts

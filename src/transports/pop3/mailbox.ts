@@ -20,7 +20,7 @@ export interface Pop3Message {
   content: Buffer;
 }
 
-/** Options of {@link fetchPop3}. */
+/** Options of a mailbox fetch (`device.pop3(pageId).fetch()`). */
 export interface FetchPop3Options extends Pop3Options {
   /** Delete fetched messages on the server (`DELE` + `QUIT`). Default `false`. */
   deleteAfterFetch?: boolean;
@@ -69,7 +69,7 @@ export async function fetchPop3(settings: PageSettings, source: TokenSource, opt
   }
 }
 
-/** Options of {@link createPop3Poller}. */
+/** Options of the check-interval poller (`device.pop3(pageId).poller()`). */
 export interface Pop3PollerOptions extends FetchPop3Options {
   /** Milliseconds between the end of one check and the start of the next. Default: the page's `checkInterval`, else 300 000. */
   checkInterval?: number;

@@ -26,6 +26,9 @@ const { createMailOAuth, mfpPages, localize } = require('mail-oauth');
   const device = await createMailOAuth({ providers: [], pages: mfpPages() });
   if (device.page('pop.emailPrint').status !== 'not-acquired') throw new Error('unexpected status');
   if (localize('acquired', 'de') !== 'Abgerufen') throw new Error('catalog');
+  // The token path must start fast on a small device: no mail client library is loaded yet.
+  const eager = Object.keys(require.cache).filter((k) => /node_modules[\\/](emailjs|imapflow)[\\/]/.test(k));
+  if (eager.length > 0) throw new Error(`loaded at import: ${eager.join(', ')}`);
   await device.close();
   console.log('CJS consumer ok');
 })().catch((err) => { console.error(err); process.exit(1); });

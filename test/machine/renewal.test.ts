@@ -108,6 +108,22 @@ describe('renewal', () => {
     await device.close();
   });
 
+  it('two devices on one store: the second adopts the token the first renewed instead of spending the rotated-out refresh token', async () => {
+    const first = await acquired();
+    const second = await makeDevice({ store: first.store, clock: first.clock });
+    expect(await second.device.page('smtp.quick').accessToken()).toBe(await first.device.page('smtp.services').accessToken());
+    // Renewed tokens live 1 minute: shorter than the 10-minute margin, so the margin is capped at half their life.
+    first.provider.lifetimeMs = 60_000;
+    second.provider.lifetimeMs = 60_000;
+    await first.clock.advance(3_000_000);
+    expect(first.provider.calls.refresh + second.provider.calls.refresh).toBe(1);
+    expect(await second.device.page('smtp.quick').accessToken()).toBe(await first.device.page('smtp.services').accessToken());
+    // The adopted token is renewed again at its own due time, once.
+    await first.clock.advance(30_000);
+    expect(first.provider.calls.refresh + second.provider.calls.refresh).toBe(2);
+    await Promise.all([first.device.close(), second.device.close()]);
+  });
+
   it('short-lived tokens renew at half their life, not in a loop', async () => {
     const setup = await makeDevice();
     setup.provider.lifetimeMs = 2_000;

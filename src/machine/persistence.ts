@@ -68,7 +68,8 @@ export class ScopePersistence {
     let toWrite = this.#applyPolicy(record);
     if (this.#store.withLock !== undefined && toWrite.phase === 'acquired' && toWrite.tokens !== undefined) {
       const stored = parseScopeRecord(await this.#read());
-      if (stored?.phase === 'acquired' && stored.tokens !== undefined && stored.tokens.expiresAt > toWrite.tokens.expiresAt) {
+      // Newer means obtained later, not expiring later: providers vary token lifetimes (Microsoft: 60–90 min).
+      if (stored?.phase === 'acquired' && stored.tokens !== undefined && (stored.obtainedAt ?? 0) > (toWrite.obtainedAt ?? 0)) {
         toWrite = { ...toWrite, tokens: stored.tokens };
         if (stored.obtainedAt !== undefined) toWrite.obtainedAt = stored.obtainedAt;
       }

@@ -323,8 +323,8 @@ export class Scope {
           // Another process on the device may have renewed already: use its token, don't spend ours.
           const stored = await persistence().load();
           const now = deps.clock.now();
-          // Adopt any newer token; if it is itself due, the machine renews again from it.
-          if (stored?.phase === 'acquired' && stored.tokens !== undefined && stored.tokens.accessToken !== tokens.accessToken && stored.tokens.expiresAt >= tokens.expiresAt) {
+          // Adopt a token obtained after ours; if it is itself due, the machine renews again from it.
+          if (stored?.phase === 'acquired' && stored.tokens !== undefined && stored.tokens.accessToken !== tokens.accessToken && (stored.obtainedAt ?? 0) >= (record.obtainedAt ?? 0)) {
             const adopted: TokenSet = stored.tokens.refreshToken === undefined && tokens.refreshToken !== undefined ? { ...stored.tokens, refreshToken: tokens.refreshToken } : stored.tokens;
             return { saved: true, tokens: adopted, obtainedAt: stored.obtainedAt ?? now };
           }

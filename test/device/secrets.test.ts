@@ -68,8 +68,10 @@ describe('store failures', () => {
     failWrites = false;
     await clock.advance(2_000);
     const stored = (await inner.get('smtp.main')) as { tokens: { refreshToken: string } };
-    expect(stored.tokens.refreshToken).toBe('refresh-secret-fake-2');
-    expect(await page.accessToken()).toBe('access-secret-fake-2');
+    const renewed = provider.issued.at(-1) as string;
+    expect(renewed).not.toBe(rejected);
+    expect(stored.tokens.refreshToken).toBe(renewed.replace('access-', 'refresh-'));
+    expect(await page.accessToken()).toBe(renewed);
     expect(provider.calls.refresh).toBe(1);
     await device.close();
   });

@@ -19,8 +19,10 @@ export interface FakeProvider extends ProviderAdapter {
   issue(flow: Flow, account: string | undefined): TokenSet;
 }
 
+// Shared across instances so two fake providers (two devices on one store) never issue the same token.
+let serial = 0;
+
 export function fakeProvider(clock: Clock, id = 'fake', flows: Flow[] = ['device-code', 'authorization-code', 'client-credentials']): FakeProvider {
-  let serial = 0;
   const provider: FakeProvider = {
     id,
     flows,

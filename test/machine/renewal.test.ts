@@ -124,6 +124,17 @@ describe('renewal', () => {
     await Promise.all([first.device.close(), second.device.close()]);
   });
 
+  it('a renewed token that lives shorter than the one it replaces is still stored (lifetimes vary)', async () => {
+    const { device, provider, store } = await acquired();
+    provider.lifetimeMs = 60_000;
+    const page = device.page('smtp.services');
+    const renewed = await page.renewRejectedToken(await page.accessToken());
+    const stored = (await store.get('smtp.main')) as { tokens: { accessToken: string; refreshToken: string } };
+    expect(stored.tokens.accessToken).toBe(renewed);
+    expect(stored.tokens.refreshToken).toBe(renewed.replace('access-', 'refresh-'));
+    await device.close();
+  });
+
   it('short-lived tokens renew at half their life, not in a loop', async () => {
     const setup = await makeDevice();
     setup.provider.lifetimeMs = 2_000;

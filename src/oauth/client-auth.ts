@@ -6,7 +6,7 @@
  */
 import { createHash, createPrivateKey, randomUUID, X509Certificate } from 'node:crypto';
 import type { KeyObject } from 'node:crypto';
-import { SignJWT } from 'jose';
+import { loadJose } from '../lib/lazy.js';
 import { SettingsError } from '../errors.js';
 
 /** A certificate credential of a confidential client (Microsoft app-only access). */
@@ -83,6 +83,7 @@ export async function signClientAssertion(clientId: string, cert: ClientCertific
   const der = certificateDer(cert.certificate);
   const alg = cert.algorithm ?? (key.asymmetricKeyType === 'ec' ? 'ES256' : 'PS256');
   const iat = Math.floor(nowMs / 1000);
+  const { SignJWT } = await loadJose();
   return new SignJWT({})
     .setProtectedHeader({
       alg,

@@ -4,10 +4,10 @@
  * normalised into coded {@link TransportError}s.
  * @packageDocumentation
  */
-import { request } from 'undici';
 import type { Dispatcher } from 'undici';
 import { MailOAuthError, TransportError } from '../errors.js';
 import type { ErrorCode, ErrorKind } from '../errors.js';
+import { loadUndici } from '../lib/lazy.js';
 
 /** Default overall deadline of one HTTP exchange (connect, headers and body): 30 000 ms. */
 export const DEFAULT_HTTP_TIMEOUT_MS = 30_000;
@@ -85,6 +85,7 @@ export async function httpRequest(req: HttpRequest, options: HttpOptions = {}): 
   outer?.addEventListener('abort', onAbort, { once: true });
 
   try {
+    const { request } = await loadUndici();
     const res = await request(url, {
       method: req.method,
       headers: req.headers ?? {},

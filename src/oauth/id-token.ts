@@ -5,7 +5,8 @@
  * page.
  * @packageDocumentation
  */
-import { createLocalJWKSet, decodeJwt, errors as joseErrors, jwtVerify } from 'jose';
+import type { createLocalJWKSet, jwtVerify } from 'jose';
+import { loadJose } from '../lib/lazy.js';
 import type { JSONWebKeySet, JWTPayload } from 'jose';
 import { AuthorizationError, MailOAuthError } from '../errors.js';
 import type { GrantContext } from '../providers/types.js';
@@ -51,6 +52,7 @@ export function remoteJwks(url: string | ((context: GrantContext) => Promise<str
     if (res.status !== 200) throw protocolError(`The JWKS endpoint answered HTTP ${res.status}`, res.status);
     const json = parseJsonObject(res, 'JWKS');
     if (!Array.isArray(json.keys)) throw protocolError('The JWKS has no keys');
+    const { createLocalJWKSet } = await loadJose();
     cached = createLocalJWKSet(json as unknown as JSONWebKeySet);
     return cached;
   };
@@ -60,6 +62,7 @@ export function remoteJwks(url: string | ((context: GrantContext) => Promise<str
     },
     async verify(jwt, options, context) {
       const keys = cached ?? (await load(context));
+      const { jwtVerify, errors: joseErrors } = await loadJose();
       try {
         return (await jwtVerify(jwt, keys, options)).payload;
       } catch (err) {
@@ -82,6 +85,7 @@ export function remoteJwks(url: string | ((context: GrantContext) => Promise<str
  */
 export async function verifyIdToken(idToken: string, jwks: JwksSource, expected: IdTokenExpectations, context: GrantContext): Promise<JWTPayload> {
   let issuer: string | string[] = typeof expected.issuer === 'string' ? expected.issuer : [...expected.issuer];
+  const { decodeJwt, errors: joseErrors } = await loadJose();
   try {
     if (typeof issuer === 'string' && issuer.includes('{tenantid}')) {
       const tid = decodeJwt(idToken).tid;

@@ -3,7 +3,7 @@
  * domain-wide delegation: the assertion's `sub` is the mailbox the device acts as.
  * @packageDocumentation
  */
-import { SignJWT } from 'jose';
+import { loadJose } from '../lib/lazy.js';
 import { SettingsError } from '../errors.js';
 import type { GrantContext } from '../providers/types.js';
 import { loadPrivateKey } from './client-auth.js';
@@ -56,6 +56,7 @@ export async function jwtBearerGrant(
   const iat = Math.floor(context.clock.now() / 1000);
   const header: { alg: 'RS256'; typ: 'JWT'; kid?: string } = { alg: 'RS256', typ: 'JWT' };
   if (serviceAccount.private_key_id !== undefined) header.kid = serviceAccount.private_key_id;
+  const { SignJWT } = await loadJose();
   const assertion = await new SignJWT({ scope })
     .setProtectedHeader(header)
     .setIssuer(serviceAccount.client_email)

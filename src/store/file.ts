@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import { basename, dirname, resolve } from 'node:path';
-import { FlattenedEncrypt, flattenedDecrypt, errors as joseErrors } from 'jose';
+import { loadJose } from '../lib/lazy.js';
 import type { FlattenedJWE } from 'jose';
 import { SettingsError, StoreError } from '../errors.js';
 import { sweepTemporaryFiles, writeFileAtomic } from './atomic-write.js';
@@ -232,10 +232,12 @@ function directCipher(getKey: () => Promise<Uint8Array>): Cipher {
   const alg = 'dir';
   return {
     async seal(plaintext) {
+      const { FlattenedEncrypt } = await loadJose();
       return new FlattenedEncrypt(plaintext).setProtectedHeader({ alg, enc: 'A256GCM' }).encrypt(await getKey());
     },
     async open(jwe) {
       const key = await getKey();
+      const { flattenedDecrypt } = await loadJose();
       return decrypt(() =>
         flattenedDecrypt(jwe, key, { keyManagementAlgorithms: [alg], contentEncryptionAlgorithms: ['A256GCM'] }),
       );
@@ -250,6 +252,7 @@ function passphraseCipher(passphrase: Uint8Array, iterations: number): Cipher {
   let last: { sha256: string; plaintext: Uint8Array } | undefined;
   return {
     async seal(plaintext) {
+      const { FlattenedEncrypt } = await loadJose();
       const jwe = await new FlattenedEncrypt(plaintext)
         .setProtectedHeader({ alg, enc: 'A256GCM' })
         .setKeyManagementParameters({ p2c: iterations })
@@ -260,6 +263,7 @@ function passphraseCipher(passphrase: Uint8Array, iterations: number): Cipher {
     async open(jwe) {
       const sha256 = digestOf(jwe);
       if (last?.sha256 === sha256) return last.plaintext;
+      const { flattenedDecrypt } = await loadJose();
       const plaintext = await decrypt(() =>
         flattenedDecrypt(jwe, passphrase, {
           keyManagementAlgorithms: [alg],
@@ -274,6 +278,7 @@ function passphraseCipher(passphrase: Uint8Array, iterations: number): Cipher {
 }
 
 async function decrypt(run: () => Promise<{ plaintext: Uint8Array }>): Promise<Uint8Array> {
+  const { errors: joseErrors } = await loadJose();
   try {
     return (await run()).plaintext;
   } catch (err) {

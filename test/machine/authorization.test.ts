@@ -115,3 +115,30 @@ describe('authorization (Get Token)', () => {
     await device.close();
   });
 });
+
+describe('closing the device', () => {
+  it('aborts waiting callers with ERR_DEVICE_CLOSED and refuses later calls; timers stop', async () => {
+    const { device, clock, provider } = await makeDevice();
+    await configureOAuth(device, 'smtp.services');
+    provider.pollQueue.push('tokens');
+    await device.page('smtp.services').getToken();
+    await clock.advance(5_000);
+    let release!: () => void;
+    provider.onRefresh = async (tokens) => {
+      await new Promise<void>((resolve) => (release = resolve));
+      return provider.issue(tokens.flow, undefined);
+    };
+    const page = device.page('smtp.services');
+    const waiting = page.renewRejectedToken(await page.accessToken()).catch((err: unknown) => err);
+    await clock.advance(0);
+    await device.close();
+    expect(await waiting).toMatchObject({ code: 'ERR_DEVICE_CLOSED' });
+    await expect(page.accessToken()).rejects.toMatchObject({ code: 'ERR_DEVICE_CLOSED' });
+    await expect(page.getToken()).rejects.toMatchObject({ code: 'ERR_DEVICE_CLOSED' });
+    release();
+    const before = provider.calls.refresh;
+    await clock.advance(86_400_000);
+    expect(provider.calls.refresh).toBe(before);
+    await device.close();
+  });
+});

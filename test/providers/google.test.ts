@@ -4,12 +4,12 @@ import type { AddressInfo } from 'node:net';
 import { decodeProtectedHeader, jwtVerify } from 'jose';
 import { MockAgent } from 'undici';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { MailOAuthError } from '../../src/errors.js';
 import { startDeviceAuthorization } from '../../src/oauth/device-code.js';
 import type { TokenSet } from '../../src/oauth/types.js';
 import { google } from '../../src/providers/google.js';
 import type { AuthorizationRequest } from '../../src/providers/types.js';
 import { grantContext } from '../oauth/context.js';
+import { rejection } from '../helpers/rejection.js';
 
 const OAUTH2 = 'https://oauth2.googleapis.com';
 const ACCOUNT = 'scanner@example.com';
@@ -17,14 +17,6 @@ const JSON_HEADERS = { headers: { 'content-type': 'application/json; charset=utf
 
 let agent: MockAgent;
 
-async function rejection(promise: Promise<unknown>): Promise<MailOAuthError> {
-  const err = await promise.then(
-    () => new Error('expected a rejection'),
-    (e: unknown) => e,
-  );
-  if (!(err instanceof MailOAuthError)) throw err;
-  return err;
-}
 
 beforeEach(() => {
   agent = new MockAgent();

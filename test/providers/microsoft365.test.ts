@@ -7,12 +7,13 @@ import { decodeProtectedHeader, exportJWK, generateKeyPair, jwtVerify, SignJWT }
 import type { CryptoKey, JWK } from 'jose';
 import { MockAgent } from 'undici';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { MailOAuthError, OAuthError } from '../../src/errors.js';
+import { OAuthError } from '../../src/errors.js';
 import type { DeviceCodePending, TokenSet } from '../../src/oauth/types.js';
 import { aadstsHint, aadstsNumber, AADSTS_HINTS } from '../../src/providers/aadsts.js';
 import { microsoft365 } from '../../src/providers/microsoft365.js';
 import type { AuthorizationRequest } from '../../src/providers/types.js';
 import { grantContext } from '../oauth/context.js';
+import { rejection } from '../helpers/rejection.js';
 
 const LOGIN = 'https://login.microsoftonline.com';
 const CLIENT_ID = '11111111-2222-3333-4444-555555555555';
@@ -63,14 +64,6 @@ function interceptKeys(tenant = 'organizations'): void {
   agent.get(LOGIN).intercept({ path: `/${tenant}/discovery/v2.0/keys`, method: 'GET' }).reply(200, { keys: [jwk] }, JSON_HEADERS).persist();
 }
 
-async function rejection(promise: Promise<unknown>): Promise<MailOAuthError> {
-  const err = await promise.then(
-    () => new Error('expected a rejection'),
-    (e: unknown) => e,
-  );
-  if (!(err instanceof MailOAuthError)) throw err;
-  return err;
-}
 
 beforeAll(async () => {
   const pair = await generateKeyPair('RS256', { extractable: true });

@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { decodeJwt, decodeProtectedHeader, exportJWK } from 'jose';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { MailOAuthError, OAuthError } from '../../src/errors.js';
+import { OAuthError } from '../../src/errors.js';
 import type { DeviceCodePending, RedirectPending, TokenSet } from '../../src/oauth/types.js';
 import { startLoopbackListener } from '../../src/oauth/loopback.js';
 import { oidc } from '../../src/providers/oidc.js';
@@ -14,6 +14,7 @@ import { grantContext } from '../oauth/context.js';
 import { CLIENTS, CONFIDENTIAL_SECRET, MAIL_RESOURCE, startOidcServer } from '../peers/oidc-server.js';
 import type { OidcServer } from '../peers/oidc-server.js';
 import { completeAuthorizationCodeFlow, completeDeviceFlow } from '../peers/oidc-user.js';
+import { rejection } from '../helpers/rejection.js';
 
 const ACCOUNT = 'scanner@example.test';
 const OTHER = 'admin@example.test';
@@ -25,14 +26,6 @@ let adapter: ProviderAdapter;
 let certDir: string;
 let certificate: { privateKey: string; certificate: string };
 
-async function rejection(promise: Promise<unknown>): Promise<MailOAuthError> {
-  const err = await promise.then(
-    () => new Error('expected a rejection'),
-    (e: unknown) => e,
-  );
-  if (!(err instanceof MailOAuthError)) throw err;
-  return err;
-}
 
 function deviceRequest(account = ACCOUNT): AuthorizationRequest {
   return { protocol: 'smtp', account, flow: 'device-code' };

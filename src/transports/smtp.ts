@@ -83,7 +83,12 @@ interface VerifiedConnection extends SMTPConnection {
   socket(): net.Socket;
 }
 
-type VerifiedConnectionClass = new (options: ConstructorParameters<Emailjs['SMTPConnection']>[0], transcript: TransportOptions['onTranscript'], secrets: string[]) => VerifiedConnection;
+type VerifiedConnectionClass = new (
+  options: ConstructorParameters<Emailjs['SMTPConnection']>[0],
+  transcript: TransportOptions['onTranscript'],
+  secrets: string[],
+  clock: Clock,
+) => VerifiedConnection;
 let connectionClass: VerifiedConnectionClass | undefined;
 
 function lastLine(data: string): Reply {
@@ -134,11 +139,13 @@ function defineConnection(emailjs: Emailjs): VerifiedConnectionClass {
   class Verified extends emailjs.SMTPConnection implements VerifiedConnection {
     readonly #transcript: TransportOptions['onTranscript'];
     readonly #secrets: string[];
+    readonly #clock: Clock;
 
-    constructor(options: ConstructorParameters<Emailjs['SMTPConnection']>[0], transcript: TransportOptions['onTranscript'], secrets: string[]) {
+    constructor(options: ConstructorParameters<Emailjs['SMTPConnection']>[0], transcript: TransportOptions['onTranscript'], secrets: string[], clock: Clock) {
       super(options);
       this.#transcript = transcript;
       this.#secrets = secrets;
+      this.#clock = clock;
     }
 
     isSecure(): boolean {
@@ -165,9 +172,20 @@ function defineConnection(emailjs: Emailjs): VerifiedConnectionClass {
     request(line: string, codes: number[], shown: string = line): Promise<Reply> {
       return new Promise((resolve, reject) => {
         this.#transcript?.({ direction: 'client', line: redact(shown, this.#secrets) });
+        // emailjs only times out an idle socket: a reply dripping a byte at a time would never end.
+        let settled = false;
+        const deadline = this.#clock.setTimeout(() => {
+          settled = true;
+          this.close(true);
+          const verb = redact(shown, this.#secrets).split(' ')[0] || 'the message';
+          reject(new TransportError('ERR_MAIL_TIMEOUT', `The SMTP server did not complete its reply to ${verb} in time`, { kind: 'transient' }));
+        }, this.timeout);
         this.command(
           line,
           (err, data) => {
+            if (settled) return;
+            settled = true;
+            this.#clock.clearTimeout(deadline);
             if (err) {
               const reply = replyOf(err);
               if (reply !== undefined) this.#transcript?.({ direction: 'server', line: `${reply.code} ${reply.text}` });
@@ -303,6 +321,7 @@ export async function openSmtpSession(settings: SmtpSettings, source: TokenSourc
     },
     options.onTranscript,
     secrets,
+    clock,
   );
   const close = (): void => connection.close(true);
   try {

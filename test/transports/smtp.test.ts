@@ -177,3 +177,36 @@ describe('SMTP on emailjs against smtp-server', () => {
     expect(server.tokensSeen).toEqual([]);
   });
 });
+
+describe('SMTP against a hostile server', () => {
+  it('a reply that drips one byte at a time and never ends is cut at the timeout (ERR_MAIL_TIMEOUT)', async () => {
+    const { createServer } = await import('node:net');
+    const timers: NodeJS.Timeout[] = [];
+    const server = createServer((socket) => {
+      socket.on('error', () => undefined);
+      socket.write('220 drip.example.test ESMTP\r\n');
+      socket.once('data', () => {
+        // EHLO: answer "250-" forever, a byte every 100 ms — the socket never goes idle.
+        const bytes = Buffer.from('250-drip.example.test says hello and keeps talking ');
+        let i = 0;
+        const timer = setInterval(() => {
+          if (socket.destroyed) return clearInterval(timer);
+          socket.write(bytes.subarray(i % bytes.length, (i % bytes.length) + 1));
+          i += 1;
+        }, 100);
+        timers.push(timer);
+      });
+    });
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    const port = (server.address() as import('node:net').AddressInfo).port;
+    const started = Date.now();
+    try {
+      const code = await codeOf(() => verifySmtp({ ...settings(port, 'none'), timeout: 1_000 }, scriptedSource(USER, 't'), { allowPlaintext: true }));
+      expect(code).toBe('ERR_MAIL_TIMEOUT');
+      expect(Date.now() - started).toBeLessThan(3_000);
+    } finally {
+      for (const timer of timers) clearInterval(timer);
+      await new Promise((resolve) => server.close(resolve));
+    }
+  });
+});

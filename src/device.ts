@@ -1,4 +1,6 @@
+import { rootCertificates } from 'node:tls';
 import type { Dispatcher } from 'undici';
+import { loadUndici } from './lib/lazy.js';
 import { systemClock, type Clock } from './clock.js';
 import { SettingsError, TopologyError } from './errors.js';
 import { resolveLogger, type Logger } from './logger.js';
@@ -31,7 +33,7 @@ export interface MailOAuthOptions {
   clock?: Clock;
   /** Where to log (never tokens). `false` or absent: silent. */
   logger?: Logger | false;
-  /** undici dispatcher for every HTTP request (proxy, custom CA). Default: undici's global dispatcher. */
+  /** undici dispatcher for every HTTP request (proxy, MockAgent). Default: undici's global dispatcher, or an agent trusting `ca` as well when `ca` is given. */
   dispatcher?: Dispatcher;
   /** Language of device-facing messages (`en`, `de`, `ja`; BCP 47 tags are narrowed). Default `en`. */
   locale?: string;
@@ -41,7 +43,7 @@ export interface MailOAuthOptions {
   backoff?: Partial<BackoffPolicy>;
   /** Store refresh tokens. Default `true`; `false` for administrators who forbid it (tokens then end at restart). */
   persistRefreshTokens?: boolean;
-  /** Extra trusted CA certificates (PEM) for mail servers. Certificates are always verified. */
+  /** Extra trusted CA certificates (PEM), added to Node's roots for mail servers and, unless a `dispatcher` is given, for token endpoints. Certificates are always verified. */
   ca?: string | readonly string[];
   /** Authenticate over unencrypted connections. Default `false`. For loopback tests only: the token would travel in clear. */
   allowPlaintext?: boolean;
@@ -86,6 +88,11 @@ export interface Pop3Mailbox {
   poller(options: Pop3PollerOptions): Promise<Pop3Poller>;
 }
 
+async function agentTrusting(ca: string | readonly string[]): Promise<Dispatcher> {
+  const { Agent } = await loadUndici();
+  return new Agent({ connect: { ca: [...rootCertificates, ...(typeof ca === 'string' ? [ca] : ca)] } });
+}
+
 function positiveInteger(name: string, value: number | undefined, fallback: number): number {
   if (value === undefined) return fallback;
   if (!Number.isInteger(value) || value < 0) throw new SettingsError('ERR_INVALID_OPTION', `${name} must be a non-negative whole number of milliseconds`, { params: { field: name } });
@@ -125,6 +132,14 @@ export async function createMailOAuth(options: MailOAuthOptions): Promise<MailOA
   };
   let locale = resolveLocale(options.locale);
 
+  // Built on the first provider request only: undici is not loaded at boot.
+  let caAgent: Promise<Dispatcher> | undefined;
+  const httpDispatcher = async (): Promise<Dispatcher | undefined> => {
+    if (options.dispatcher !== undefined || options.ca === undefined) return options.dispatcher;
+    caAgent ??= agentTrusting(options.ca);
+    return caAgent;
+  };
+
   const scopes = new Map<string, Scope>();
   try {
     for (const definition of registry.scopes.values()) {
@@ -134,7 +149,7 @@ export async function createMailOAuth(options: MailOAuthOptions): Promise<MailOA
         store,
         clock,
         logger,
-        dispatcher: options.dispatcher,
+        dispatcher: httpDispatcher,
         providers,
         refreshMarginMs: positiveInteger('refreshMarginMs', options.refreshMarginMs, 600_000),
         backoff,
@@ -213,6 +228,7 @@ export async function createMailOAuth(options: MailOAuthOptions): Promise<MailOA
       closed ??= (async () => {
         await Promise.all([...scopes.values()].map((scope) => scope.close()));
         await store.close?.();
+        if (caAgent !== undefined) await (await caAgent).close();
       })();
       return closed;
     },

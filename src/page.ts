@@ -1,7 +1,7 @@
 import type { Scope } from './machine/scope.js';
 import type { TokenStatus } from './machine/token-scope.js';
 import { localize } from './messages/localize.js';
-import type { AuthorizationPrompt, InteractiveFlow } from './oauth/types.js';
+import type { AuthorizationPrompt, Flow } from './oauth/types.js';
 import type { PageDefinition } from './registry/topology.js';
 import { validateSettings } from './settings/validate.js';
 import type { PageSettings, Protocol } from './settings/types.js';
@@ -11,8 +11,13 @@ import { toMailOAuthError, type ErrorCode } from './errors.js';
 
 /** Options of {@link Page.getToken}. */
 export interface GetTokenOptions {
-  /** `device-code` (show a code to enter elsewhere) or `authorization-code` (redirect). Default: the provider's preferred flow. */
-  flow?: InteractiveFlow;
+  /**
+   * `device-code` (show a code to enter elsewhere) or `authorization-code` (redirect); for
+   * app-only access without a user, `client-credentials` (Microsoft) or `jwt-bearer` (Google
+   * service account), which need no sign-in and resolve with `{ kind: 'none' }`.
+   * Default: the provider's preferred flow.
+   */
+  flow?: Flow;
   /** For `authorization-code`: the redirect URI registered for the device (its web UI callback route, or a loopback URL). */
   redirectUri?: string;
 }
@@ -135,7 +140,7 @@ export class Page {
    * Waiting for Authorization, then Acquired once the provider has issued the token.
    */
   getToken(options: GetTokenOptions = {}): Promise<AuthorizationPrompt> {
-    const request: { flow?: InteractiveFlow; redirectUri?: string } = {};
+    const request: { flow?: Flow; redirectUri?: string } = {};
     if (options.flow !== undefined) request.flow = options.flow;
     if (options.redirectUri !== undefined) request.redirectUri = options.redirectUri;
     return this.#scope.getToken(request);

@@ -26,7 +26,8 @@ export interface ScopeDeps {
   store: TokenStore;
   clock: Clock;
   logger: Logger;
-  dispatcher: Dispatcher | undefined;
+  /** The HTTP dispatcher, resolved on first use (an agent with the device's CA is built lazily). */
+  dispatcher: () => Promise<Dispatcher | undefined>;
   providers: ReadonlyMap<string, ProviderAdapter>;
   refreshMarginMs: number;
   backoff: BackoffPolicy;
@@ -282,8 +283,8 @@ export class Scope {
     return this.#wait((s) => !s.hasTag('busy') || s.context.errorSeq !== seq);
   }
 
-  #grantContext(signal: AbortSignal): GrantContext {
-    return { signal, dispatcher: this.#deps.dispatcher, clock: this.#deps.clock, logger: this.#deps.logger };
+  async #grantContext(signal: AbortSignal): Promise<GrantContext> {
+    return { signal, dispatcher: await this.#deps.dispatcher(), clock: this.#deps.clock, logger: this.#deps.logger };
   }
 
   #request(settings: PageSettings, flow: Flow, redirectUri?: string): { adapter: ProviderAdapter; request: AuthorizationRequest } {
@@ -308,15 +309,15 @@ export class Scope {
       start: async ({ settings, flow, redirectUri }, signal) => {
         const { adapter, request } = this.#request(settings, flow, redirectUri);
         deps.logger.info('authorization started', { scope: scopeId, provider: adapter.id, flow });
-        return adapter.startAuthorization(request, this.#grantContext(signal));
+        return adapter.startAuthorization(request, await this.#grantContext(signal));
       },
       poll: async ({ settings, pending }, signal) => {
         const { adapter, request } = this.#request(settings, 'device-code');
-        return adapter.pollDeviceAuthorization(pending, request, this.#grantContext(signal));
+        return adapter.pollDeviceAuthorization(pending, request, await this.#grantContext(signal));
       },
       exchange: async ({ settings, pending, url }, signal) => {
         const { adapter, request } = this.#request(settings, 'authorization-code', pending.redirectUri);
-        return adapter.completeAuthorization(pending, url, request, this.#grantContext(signal));
+        return adapter.completeAuthorization(pending, url, request, await this.#grantContext(signal));
       },
       renew: ({ settings, tokens, record }, signal) =>
         persistence().withLock(async (): Promise<RenewResult> => {
@@ -335,7 +336,7 @@ export class Scope {
             });
           }
           const { adapter, request } = this.#request(settings, tokens.flow);
-          const renewed = await adapter.refresh(tokens, request, this.#grantContext(signal));
+          const renewed = await adapter.refresh(tokens, request, await this.#grantContext(signal));
           // A response without a refresh token keeps the one we have (Google's usual answer).
           const next: TokenSet = renewed.refreshToken === undefined && tokens.refreshToken !== undefined ? { ...renewed, refreshToken: tokens.refreshToken } : renewed;
           const obtainedAt = deps.clock.now();
@@ -353,7 +354,7 @@ export class Scope {
         const adapter = settings.provider === undefined ? undefined : deps.providers.get(settings.provider);
         if (adapter?.revoke === undefined) return;
         try {
-          await adapter.revoke(tokens, this.#grantContext(signal));
+          await adapter.revoke(tokens, await this.#grantContext(signal));
         } catch (err) {
           deps.logger.warn('token revocation failed; the token was deleted locally', { scope: scopeId, code: toMailOAuthError(err).code });
         }

@@ -198,6 +198,8 @@ export class Page {
       if (settings.authMethod !== 'oauth2') {
         code = 'ERR_NOT_CONFIGURED';
       } else {
+        // The token first: a failed renewal is the manual's case, and needs no server to report.
+        await this.accessToken();
         const { testConnection } = await import('./transports/connection-test.js');
         const result = await testConnection(this.protocol, settings, pageTokenSource(this), this.#context.transportOptions());
         code = result.code;

@@ -224,10 +224,12 @@ export class Scope {
         }
         if (after.hasTag('invalid')) throw this.#invalidError(after);
         const cause = after.context.lastError === undefined ? undefined : errorFromRecord(after.context.lastError);
+        // Keep the provider's hint (an AADSTS explanation, say): a configuration problem needs the admin.
         throw new TokenStateError('ERR_TOKEN_REFRESH_UNAVAILABLE', 'The token could not be renewed now; the device will retry', {
           kind: 'transient',
           cause,
           ...(cause === undefined ? {} : { params: { reason: cause.code } }),
+          ...(cause?.hint === undefined ? {} : { hint: cause.hint }),
         });
       }
     }

@@ -75,3 +75,21 @@ describe('the manual: linked SMTP pages share one token', () => {
     await device.close();
   });
 });
+
+describe('the manual: connection test before a token exists', () => {
+  it('says what to do, in the device language, without contacting any server', async () => {
+    const { device } = await makeDevice({ locale: 'ja' });
+    expect(await device.page('pop.emailStatus').testConnection()).toEqual({
+      ok: false,
+      code: 'ERR_NOT_CONFIGURED',
+      message: '先にOAuth 2.0、プロバイダー、アカウント名を設定してください。',
+    });
+    await configureOAuth(device, 'pop.emailStatus');
+    expect(await device.page('pop.emailStatus').testConnection('de')).toEqual({
+      ok: false,
+      code: 'ERR_TOKEN_NOT_ACQUIRED',
+      message: 'Es wurde kein Token abgerufen. Klicken Sie auf [Token abrufen].',
+    });
+    await device.close();
+  });
+});

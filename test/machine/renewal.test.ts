@@ -148,3 +148,32 @@ describe('renewal', () => {
     await setup.device.close();
   });
 });
+
+describe('renewal blocked by a configuration problem', () => {
+  it('keeps the token Acquired, retries, and the connection test carries the provider hint', async () => {
+    const { OAuthError } = await import('../../src/index.js');
+    const setup = await makeDevice();
+    await configureOAuth(setup.device, 'smtp.services');
+    setup.provider.pollQueue.push('tokens');
+    await setup.device.page('smtp.services').getToken();
+    await setup.clock.advance(5_000);
+    setup.provider.onRefresh = async () => {
+      throw new OAuthError('ERR_OAUTH', 'invalid_client', { error: 'invalid_client', status: 401 }, {
+        kind: 'configuration',
+        hint: 'Enable "Allow public client flows" in the app registration (AADSTS7000218)',
+      });
+    };
+    await setup.clock.advance(3_700_000);
+    const page = setup.device.page('smtp.services');
+    expect(page.status).toBe('acquired');
+    expect(setup.provider.calls.refresh).toBeGreaterThan(3);
+    const report = await page.testConnection('en');
+    expect(report).toMatchObject({
+      ok: false,
+      code: 'ERR_TOKEN_REFRESH_UNAVAILABLE',
+      message: 'The token could not be updated right now. The device will retry.',
+      hint: 'Enable "Allow public client flows" in the app registration (AADSTS7000218)',
+    });
+    await setup.device.close();
+  });
+});

@@ -91,7 +91,9 @@ describe.skipIf(!dovecotStatus.available)('end to end: device flow → SMTP with
     dovecot.deliver(USER, mail.raw);
 
     // Let the 2-second access token expire: the servers reject it, one refresh makes it work.
-    await new Promise((r) => setTimeout(r, 2500));
+    // exp has whole seconds and Dovecot rejects only when exp < now (in whole seconds): a token
+    // issued at t expires at floor(t) + 2 and is refused from floor(t) + 3 on, i.e. after ≤ 3 s.
+    await new Promise((r) => setTimeout(r, 3100));
     const popped = await fetchPop3({ server: '127.0.0.1', port: dovecot.ports.pop3, security: 'starttls', timeout: 5000 }, source, { ca: pki.ca });
     expect(source.refreshes).toBe(1);
     expect(popped).toHaveLength(1);

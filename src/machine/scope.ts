@@ -40,6 +40,10 @@ type Snapshot = SnapshotFrom<TokenScopeMachine>;
 const statuses: readonly TokenStatus[] = ['not-acquired', 'waiting-for-authorization', 'acquired', 'invalid'];
 const interactive: ReadonlySet<Flow> = new Set<Flow>(['device-code', 'authorization-code']);
 
+function notConfigured(): TokenStateError {
+  return new TokenStateError('ERR_NOT_CONFIGURED', 'Choose OAuth 2.0, a provider and an account name first', { kind: 'usage' });
+}
+
 function statusOf(snapshot: Snapshot): TokenStatus {
   return statuses.find((status) => snapshot.hasTag(status)) ?? 'not-acquired';
 }
@@ -142,12 +146,11 @@ export class Scope {
       throw new TokenStateError('ERR_TOKEN_ALREADY_ACQUIRED', 'A token is already acquired; delete it first', { kind: 'usage' });
     }
     if (snapshot.hasTag('busy')) await this.#waitIdle(snapshot.context.errorSeq);
-    const { adapter, settings } = this.#requireConfigured();
+    const adapter = this.#requireConfigured();
     const flow = request.flow ?? adapter.defaultFlow;
     if (!adapter.flows.includes(flow)) {
       throw new TokenStateError('ERR_FLOW_UNSUPPORTED', `Provider "${adapter.id}" does not support the ${flow} flow for mail`, { kind: 'configuration', params: { flow, provider: adapter.id } });
     }
-    void settings;
     const seq = this.#actor.getSnapshot().context.errorSeq;
     this.#actor.send(request.redirectUri === undefined ? { type: 'GET_TOKEN', flow } : { type: 'GET_TOKEN', flow, redirectUri: request.redirectUri });
     const after = await this.#waitIdle(seq);
@@ -265,13 +268,11 @@ export class Scope {
     return new TokenStateError(code, 'Token update failed. Please delete the token and obtain it again.', reason?.hint === undefined ? options : { ...options, hint: reason.hint });
   }
 
-  #requireConfigured(): { adapter: ProviderAdapter; settings: PageSettings & { provider: string; account: string } } {
+  /** The adapter for Get Token: the page must have chosen OAuth 2.0 as well as a provider and an account. */
+  #requireConfigured(): ProviderAdapter {
     const settings = this.#actor.getSnapshot().context.settings;
-    const adapter = settings.provider === undefined ? undefined : this.#deps.providers.get(settings.provider);
-    if (settings.authMethod !== 'oauth2' || adapter === undefined || settings.account === undefined) {
-      throw new TokenStateError('ERR_NOT_CONFIGURED', 'Choose OAuth 2.0, a provider and an account name first', { kind: 'usage' });
-    }
-    return { adapter, settings: settings as PageSettings & { provider: string; account: string } };
+    if (settings.authMethod !== 'oauth2') throw notConfigured();
+    return this.#request(settings, 'device-code').adapter;
   }
 
   #wait(predicate: (snapshot: Snapshot) => boolean): Promise<Snapshot> {
@@ -291,9 +292,7 @@ export class Scope {
 
   #request(settings: PageSettings, flow: Flow, redirectUri?: string): { adapter: ProviderAdapter; request: AuthorizationRequest } {
     const adapter = settings.provider === undefined ? undefined : this.#deps.providers.get(settings.provider);
-    if (adapter === undefined || settings.account === undefined) {
-      throw new TokenStateError('ERR_NOT_CONFIGURED', 'Choose OAuth 2.0, a provider and an account name first', { kind: 'usage' });
-    }
+    if (adapter === undefined || settings.account === undefined) throw notConfigured();
     const request: AuthorizationRequest = { protocol: this.protocol, account: settings.account, flow };
     if (redirectUri !== undefined) request.redirectUri = redirectUri;
     return { adapter, request };

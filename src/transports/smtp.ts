@@ -159,7 +159,17 @@ function defineConnection(emailjs: Emailjs): VerifiedConnectionClass {
 
     open(): Promise<void> {
       return new Promise((resolve, reject) => {
+        // As for replies: a greeting that drips forever never looks idle to emailjs.
+        let settled = false;
+        const deadline = this.#clock.setTimeout(() => {
+          settled = true;
+          this.close(true);
+          reject(new TransportError('ERR_MAIL_TIMEOUT', 'The SMTP server did not complete its greeting in time', { kind: 'transient' }));
+        }, this.timeout);
         this.connect((err, data) => {
+          if (settled) return;
+          settled = true;
+          this.#clock.clearTimeout(deadline);
           if (err) reject(toSmtpError(err, 'connect'));
           else {
             this.#transcript?.({ direction: 'server', line: String(data ?? '').trim().split('\n').at(-1) ?? '' });

@@ -179,34 +179,47 @@ describe('SMTP on emailjs against smtp-server', () => {
 });
 
 describe('SMTP against a hostile server', () => {
-  it('a reply that drips one byte at a time and never ends is cut at the timeout (ERR_MAIL_TIMEOUT)', async () => {
+  /** A server that drips `line` forever, a byte every 100 ms, either as its greeting or as its EHLO reply: the socket never goes idle. */
+  async function dripping(when: 'greeting' | 'ehlo'): Promise<{ port: number; close(): Promise<void> }> {
     const { createServer } = await import('node:net');
     const timers: NodeJS.Timeout[] = [];
+    const drip = (socket: import('node:net').Socket, line: string): void => {
+      const bytes = Buffer.from(line);
+      let i = 0;
+      const timer = setInterval(() => {
+        if (socket.destroyed) return clearInterval(timer);
+        socket.write(bytes.subarray(i % bytes.length, (i % bytes.length) + 1));
+        i += 1;
+      }, 100);
+      timers.push(timer);
+    };
     const server = createServer((socket) => {
       socket.on('error', () => undefined);
+      if (when === 'greeting') return drip(socket, '220-drip.example.test welcomes you at length ');
       socket.write('220 drip.example.test ESMTP\r\n');
-      socket.once('data', () => {
-        // EHLO: answer "250-" forever, a byte every 100 ms — the socket never goes idle.
-        const bytes = Buffer.from('250-drip.example.test says hello and keeps talking ');
-        let i = 0;
-        const timer = setInterval(() => {
-          if (socket.destroyed) return clearInterval(timer);
-          socket.write(bytes.subarray(i % bytes.length, (i % bytes.length) + 1));
-          i += 1;
-        }, 100);
-        timers.push(timer);
-      });
+      socket.once('data', () => drip(socket, '250-drip.example.test says hello and keeps talking '));
     });
     await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-    const port = (server.address() as import('node:net').AddressInfo).port;
+    return {
+      port: (server.address() as import('node:net').AddressInfo).port,
+      close: async () => {
+        for (const timer of timers) clearInterval(timer);
+        await new Promise((resolve) => server.close(resolve));
+      },
+    };
+  }
+
+  it.each(['greeting', 'ehlo'] as const)('a %s that drips one byte at a time and never ends is cut at the timeout (ERR_MAIL_TIMEOUT)', async (when) => {
+    const server = await dripping(when);
     const started = Date.now();
     try {
-      const code = await codeOf(() => verifySmtp({ ...settings(port, 'none'), timeout: 1_000 }, scriptedSource(USER, 't'), { allowPlaintext: true }));
+      const source = scriptedSource(USER, 't');
+      const code = await codeOf(() => verifySmtp({ ...settings(server.port, 'none'), timeout: 1_000 }, source, { allowPlaintext: true }));
       expect(code).toBe('ERR_MAIL_TIMEOUT');
       expect(Date.now() - started).toBeLessThan(3_000);
+      expect(source.calls).toBe(0);
     } finally {
-      for (const timer of timers) clearInterval(timer);
-      await new Promise((resolve) => server.close(resolve));
+      await server.close();
     }
   });
 });

@@ -60,6 +60,8 @@ export interface DovecotOptions {
   keys: DovecotKey[];
   /** Accepted `iss` values (optional). */
   issuers?: string[];
+  /** Validate tokens by POSTing them here (RFC 7662 style) instead of locally: revocation becomes visible. */
+  introspectionUrl?: string;
 }
 
 export interface DovecotPeer {
@@ -136,6 +138,10 @@ export async function startDovecot(options: DovecotOptions): Promise<DovecotPeer
     imapPort: ports.imap,
     imapsPort: ports.imaps,
     issuersLine: options.issuers === undefined ? '' : `issuers = ${options.issuers.join(' ')}`,
+    validationLines:
+      options.introspectionUrl === undefined
+        ? `introspection_mode = local\nlocal_validation_key_dict = fs:posix:prefix=${dir}/keys/`
+        : `introspection_mode = post\nintrospection_url = ${options.introspectionUrl}\nactive_attribute = active\nactive_value = true`,
   };
   writeFileSync(join(dir, 'dovecot.conf'), render(readFileSync(join(here, 'dovecot.conf'), 'utf8'), values));
   writeFileSync(join(dir, 'dovecot-oauth2.conf.ext'), render(readFileSync(join(here, 'dovecot-oauth2.conf.ext'), 'utf8'), values), { mode: 0o644 });

@@ -11,5 +11,6 @@ declare module 'oidc-provider' {
     readonly issuer: string;
     callback(): (req: IncomingMessage, res: ServerResponse) => void;
     on(event: string, listener: (ctx: ProviderContext, ...args: unknown[]) => void): this;
+    readonly Grant: { find(id: string): Promise<unknown | undefined> };
   }
 }

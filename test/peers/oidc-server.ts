@@ -9,7 +9,7 @@
 import { createServer } from 'node:http';
 import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { exportJWK, exportSPKI, generateKeyPair } from 'jose';
+import { exportJWK, exportSPKI, generateKeyPair, jwtVerify } from 'jose';
 import type { JWK } from 'jose';
 import Provider from 'oidc-provider';
 
@@ -71,6 +71,12 @@ export interface OidcServer {
   enableAccount(email: string): void;
   /** How many times each grant type reached the token endpoint (to prove "stop polling"). */
   tokenRequests: Map<string, number>;
+  /**
+   * A mail server's token check that sees revocation (POST `token=`; answers `{ active, email }`):
+   * the JWT must verify and its grant (`gid` claim) must still exist. oidc-provider itself cannot
+   * introspect JWT access tokens.
+   */
+  mailIntrospectionUrl: string;
   /** Stops the server. */
   close(): Promise<void>;
 }
@@ -177,8 +183,8 @@ export async function startOidcServer(options: OidcServerOptions = {}): Promise<
       return { accountId: sub, claims: () => ({ sub, email, email_verified: true }) };
     },
     async extraTokenClaims(_ctx: unknown, token: unknown) {
-      const accountId = (token as { accountId?: string }).accountId;
-      return accountId === undefined ? undefined : { email: accountId };
+      const { accountId, grantId } = token as { accountId?: string; grantId?: string };
+      return accountId === undefined ? undefined : { email: accountId, ...(grantId === undefined ? {} : { gid: grantId }) };
     },
     formats: {
       customizers: {
@@ -195,7 +201,27 @@ export async function startOidcServer(options: OidcServerOptions = {}): Promise<
   };
   provider.on('grant.success', count);
   provider.on('grant.error', count);
-  server.on('request', provider.callback());
+  const callback = provider.callback();
+  server.on('request', (req, res) => {
+    if (req.url !== '/mail-introspect' || req.method !== 'POST') return void callback(req, res);
+    let body = '';
+    req.setEncoding('utf8').on('data', (chunk: string) => (body += chunk));
+    req.on('end', () => {
+      void (async () => {
+        let answer: Record<string, unknown> = { active: false };
+        try {
+          const token = new URLSearchParams(body).get('token') ?? '';
+          const { payload } = await jwtVerify(token, publicKey, { issuer });
+          const email = String(payload['email'] ?? '').toLowerCase();
+          const grant = typeof payload['gid'] === 'string' ? await provider.Grant.find(payload['gid']) : undefined;
+          if (grant !== undefined && accounts.has(email) && !disabled.has(email)) answer = { active: true, email, scope: MAIL_SCOPE };
+        } catch {
+          // anything unverifiable is inactive
+        }
+        res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify(answer));
+      })();
+    });
+  });
 
   return {
     issuer,
@@ -205,6 +231,7 @@ export async function startOidcServer(options: OidcServerOptions = {}): Promise<
     kid,
     provider,
     tokenRequests,
+    mailIntrospectionUrl: `${issuer}/mail-introspect`,
     disableAccount: (email) => disabled.add(email.toLowerCase()),
     enableAccount: (email) => disabled.delete(email.toLowerCase()),
     close: () =>

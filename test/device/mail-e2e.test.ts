@@ -11,7 +11,7 @@ import { dovecotStatus, startDovecot, type DovecotPeer } from '../peers/dovecot.
 import { CLIENTS, startOidcServer, type OidcServer } from '../peers/oidc-server.js';
 import { completeAuthorizationCodeFlow } from '../peers/oidc-user.js';
 import { startSmtpPeer, type SmtpPeer } from '../peers/smtp-server.js';
-import { extractAttachment, fakePdf } from '../transports/mime.js';
+import { extractAttachment, fakePdf, firstInboxAttachment } from '../transports/mime.js';
 
 const USER = 'scanner@example.test';
 const REDIRECT = 'http://127.0.0.1/callback';
@@ -81,14 +81,7 @@ describe.skipIf(!dovecotStatus.available)('device facade: Get Token → sendMail
     expect(extractAttachment(popped[0]!.content, 'scan.pdf').equals(pdf)).toBe(true);
 
     const imap = await device.imap('imap.inbox');
-    try {
-      await imap.mailboxOpen('INBOX');
-      const message = await imap.fetchOne('1', { source: true });
-      if (message === false || message.source === undefined) throw new Error('no message over IMAP');
-      expect(extractAttachment(message.source, 'scan.pdf').equals(pdf)).toBe(true);
-    } finally {
-      await imap.logout();
-    }
+    expect((await firstInboxAttachment(imap, 'scan.pdf')).equals(pdf)).toBe(true);
     await expect(device.sendMail('pop.emailStatus', { to: USER, subject: 'x', text: 'x' })).rejects.toMatchObject({ code: 'ERR_INVALID_OPTION' });
   });
 

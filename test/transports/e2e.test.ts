@@ -19,7 +19,7 @@ import { dovecotStatus, startDovecot, type DovecotPeer } from '../peers/dovecot.
 import { CLIENTS, startOidcServer, type OidcServer } from '../peers/oidc-server.js';
 import { completeDeviceFlow } from '../peers/oidc-user.js';
 import { startSmtpPeer, type SmtpPeer } from '../peers/smtp-server.js';
-import { extractAttachment, fakePdf } from './mime.js';
+import { extractAttachment, fakePdf, firstInboxAttachment } from './mime.js';
 
 const USER = 'scanner@example.test';
 
@@ -101,14 +101,7 @@ describe.skipIf(!dovecotStatus.available)('end to end: device flow → SMTP with
     expect(extractAttachment(popped[0]!.content, 'scan.pdf').equals(pdf)).toBe(true);
 
     const imap = await connectImap({ server: '127.0.0.1', port: dovecot.ports.imaps, security: 'tls', timeout: 5000 }, source, { ca: pki.ca });
-    try {
-      await imap.mailboxOpen('INBOX');
-      const message = await imap.fetchOne('1', { source: true });
-      if (message === false || message.source === undefined) throw new Error('no message over IMAP');
-      expect(extractAttachment(message.source, 'scan.pdf').equals(pdf)).toBe(true);
-    } finally {
-      await imap.logout();
-    }
+    expect((await firstInboxAttachment(imap, 'scan.pdf')).equals(pdf)).toBe(true);
 
     const settings = { server: '127.0.0.1', port: dovecot.ports.imap, security: 'starttls' as const, timeout: 5000 };
     expect(await testConnection('imap', settings, source, { ca: pki.ca })).toEqual({ ok: true, code: 'OK' });

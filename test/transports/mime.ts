@@ -28,3 +28,15 @@ export function fakePdf(size: number): Buffer {
   Buffer.from('%PDF-1.7\n').copy(body);
   return body;
 }
+
+/** Reads the first INBOX message over an open IMAP session, logs out, and returns attachment `filename`. */
+export async function firstInboxAttachment(imap: import('imapflow').ImapFlow, filename: string): Promise<Buffer> {
+  try {
+    await imap.mailboxOpen('INBOX');
+    const message = await imap.fetchOne('1', { source: true });
+    if (message === false || message.source === undefined) throw new Error('no message over IMAP');
+    return extractAttachment(message.source, filename);
+  } finally {
+    await imap.logout();
+  }
+}

@@ -197,3 +197,20 @@ export function redact(text: string, secrets: Iterable<string>): string {
   }
   return out;
 }
+
+/**
+ * Redacts secrets from a failure a mail library produced (its message and the server reply it
+ * carries, along its `previous`/`cause` chain), in place. A server that echoes the AUTH line in
+ * its error reply must not carry the token into an error the integrator logs.
+ * @internal
+ */
+export function scrubError(err: unknown, secrets: Iterable<string>): void {
+  const list = [...secrets];
+  let current = err;
+  for (let depth = 0; depth < 5 && typeof current === 'object' && current !== null; depth++) {
+    const record = current as { message?: unknown; smtp?: unknown; previous?: unknown; cause?: unknown };
+    if (typeof record.message === 'string') record.message = redact(record.message, list);
+    if (typeof record.smtp === 'string') record.smtp = redact(record.smtp, list);
+    current = record.previous ?? record.cause;
+  }
+}

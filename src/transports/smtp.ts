@@ -16,7 +16,7 @@ import { parseSaslErrorChallenge, type SaslErrorChallenge } from '../sasl/challe
 import { buildXOAuth2 } from '../sasl/xoauth2.js';
 import type { SmtpSettings } from '../settings/types.js';
 import { createDotStuffer } from './dot.js';
-import { errno, redact, resolveEndpoint, tlsOptions, toTransportError, upgradeSocket, type Endpoint } from './net.js';
+import { errno, redact, resolveEndpoint, scrubError, tlsOptions, toTransportError, upgradeSocket, type Endpoint } from './net.js';
 import type { TransportOptions } from './options.js';
 import type { TokenSource } from './token-source.js';
 
@@ -197,12 +197,13 @@ function defineConnection(emailjs: Emailjs): VerifiedConnectionClass {
             settled = true;
             this.#clock.clearTimeout(deadline);
             if (err) {
+              scrubError(err, this.#secrets);
               const reply = replyOf(err);
               if (reply !== undefined) this.#transcript?.({ direction: 'server', line: `${reply.code} ${reply.text}` });
               reject(err);
               return;
             }
-            const text = String(data ?? '');
+            const text = redact(String(data ?? ''), this.#secrets);
             if (/^EHLO /i.test(line)) this.parse_smtp_features(text);
             const reply = lastLine(text);
             this.#transcript?.({ direction: 'server', line: `${reply.code} ${reply.text}` });

@@ -43,3 +43,17 @@ export async function codeOf(fn: () => Promise<unknown>): Promise<string> {
   }
   return 'no error';
 }
+
+/** Calls `onLine` for every CRLF-terminated line the client sends on `socket` (test servers). */
+export function onLines(socket: import('node:net').Socket, onLine: (line: string) => void): void {
+  let buffer = '';
+  socket.on('data', (chunk: Buffer) => {
+    buffer += chunk.toString();
+    let i: number;
+    while ((i = buffer.indexOf('\r\n')) !== -1) {
+      const line = buffer.slice(0, i);
+      buffer = buffer.slice(i + 2);
+      onLine(line);
+    }
+  });
+}

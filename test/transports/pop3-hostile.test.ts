@@ -7,7 +7,7 @@ import { pipeline } from 'node:stream/promises';
 import { Writable } from 'node:stream';
 import { afterEach, describe, expect, it } from 'vitest';
 import { Pop3Client } from '../../src/transports/pop3/client.js';
-import { codeOf, scriptedSource } from './helpers.js';
+import { codeOf, onLines, scriptedSource } from './helpers.js';
 
 type Behaviour = (command: string, socket: net.Socket) => void;
 
@@ -25,17 +25,10 @@ async function hostile(behaviour: Behaviour, greeting: (socket: net.Socket) => v
     sockets.add(socket);
     socket.on('error', () => {});
     greeting(socket);
-    let buffer = '';
-    socket.on('data', (chunk) => {
-      buffer += chunk.toString();
-      let i: number;
-      while ((i = buffer.indexOf('\r\n')) !== -1) {
-        const line = buffer.slice(0, i);
-        buffer = buffer.slice(i + 2);
-        if (line === 'CAPA') socket.write('+OK\r\nSASL XOAUTH2\r\n.\r\n');
-        else if (line.startsWith('AUTH')) socket.write('+OK welcome\r\n');
-        else behaviour(line, socket);
-      }
+    onLines(socket, (line) => {
+      if (line === 'CAPA') socket.write('+OK\r\nSASL XOAUTH2\r\n.\r\n');
+      else if (line.startsWith('AUTH')) socket.write('+OK welcome\r\n');
+      else behaviour(line, socket);
     });
   });
   servers.push(server);

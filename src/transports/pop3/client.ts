@@ -14,7 +14,7 @@ import { buildXOAuth2 } from '../../sasl/xoauth2.js';
 import type { PageSettings } from '../../settings/types.js';
 import { unstuffLine } from '../dot.js';
 import { LineSplitter } from '../lines.js';
-import { openSocket, resolveEndpoint, timeoutError, toTransportError, upgradeSocket, type Endpoint } from '../net.js';
+import { openSocket, redact, resolveEndpoint, timeoutError, toTransportError, upgradeSocket, type Endpoint } from '../net.js';
 import type { TransportOptions } from '../options.js';
 import type { TokenSource } from '../token-source.js';
 import {
@@ -75,6 +75,8 @@ type Outcome = { ok: true } | { ok: false; response: string; challenge: SaslErro
  * ```
  */
 export class Pop3Client {
+  /** Tokens and SASL payloads sent on this connection, redacted from everything the server says. */
+  readonly #secrets: string[] = [];
   readonly #endpoint: Endpoint;
   readonly #options: Pop3Options;
   readonly #clock: Clock;
@@ -471,7 +473,9 @@ export class Pop3Client {
   }
 
   async #readStatus(): Promise<Pop3Status> {
-    const line = (await this.#readLine()).toString('utf8');
+    // Redacted before anything reads it: a server that echoes the AUTH line must not carry the
+    // token into a transcript, a log or an error's response.
+    const line = redact((await this.#readLine()).toString('utf8'), this.#secrets);
     this.#transcript('server', line);
     return parsePop3Status(line);
   }
@@ -607,6 +611,7 @@ export class Pop3Client {
       mechanism === 'XOAUTH2'
         ? buildXOAuth2(user, token)
         : buildOAuthBearer(user, token, { host: this.#endpoint.host, port: this.#endpoint.port });
+    this.#secrets.push(token, payload);
     let status: Pop3Status;
     if (this.#options.initialResponse === true) {
       status = await this.#command(`AUTH ${mechanism} ${payload}`, `AUTH ${mechanism} ${SECRET}`);

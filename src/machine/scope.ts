@@ -70,7 +70,6 @@ export class Scope {
   readonly #deps: ScopeDeps;
   readonly #persistence: ScopePersistence;
   readonly #actor;
-  #closed = false;
 
   private constructor(deps: ScopeDeps, persistence: ScopePersistence, record: ScopeRecord | undefined) {
     this.id = deps.id;
@@ -242,9 +241,13 @@ export class Scope {
   /** Stops the actor (aborting anything in flight) and waits for queued writes. */
   async close(): Promise<void> {
     if (this.#closed) return;
-    this.#closed = true;
     this.#actor.stop();
     await this.#persistence.flush();
+  }
+
+  /** Closed is the actor's own state: stopped actors are never restarted. */
+  get #closed(): boolean {
+    return this.#actor.getSnapshot().status === 'stopped';
   }
 
   #assertOpen(): void {

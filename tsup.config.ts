@@ -1,7 +1,9 @@
 import { defineConfig } from 'tsup';
 
 export default defineConfig({
-  entry: ['src/index.ts'],
+  entry: { index: 'src/index.ts', 'postgres/index': 'src/postgres/index.ts' },
+  // pg is an optional peer, loaded on first use by mail-oauth/postgres: never bundled.
+  external: ['pg'],
   format: ['esm', 'cjs'],
   dts: { compilerOptions: { ignoreDeprecations: '6.0' } },
   clean: true,

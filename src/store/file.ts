@@ -5,6 +5,7 @@ import { loadJose } from '../lib/lazy.js';
 import type { FlattenedJWE } from 'jose';
 import { SettingsError, StoreError } from '../errors.js';
 import { sweepTemporaryFiles, writeFileAtomic } from './atomic-write.js';
+import { corrupt, decrypt, digestOf, directCipher, type Cipher } from './jwe.js';
 import { sweepSetAsideLocks, withFileLock } from './lock.js';
 import type { FileLockOptions } from './lock.js';
 import type { TokenStore } from './types.js';
@@ -71,11 +72,6 @@ interface Envelope extends FlattenedJWE {
    * stopped by the GCM tag — the error then says "wrong key".
    */
   sha256: string;
-}
-
-interface Cipher {
-  seal(plaintext: Uint8Array): Promise<FlattenedJWE>;
-  open(jwe: FlattenedJWE): Promise<Uint8Array>;
 }
 
 /**
@@ -228,23 +224,6 @@ function makeCipher(options: FileStoreOptions): Cipher {
   return directCipher(async () => copy);
 }
 
-function directCipher(getKey: () => Promise<Uint8Array>): Cipher {
-  const alg = 'dir';
-  return {
-    async seal(plaintext) {
-      const { FlattenedEncrypt } = await loadJose();
-      return new FlattenedEncrypt(plaintext).setProtectedHeader({ alg, enc: 'A256GCM' }).encrypt(await getKey());
-    },
-    async open(jwe) {
-      const key = await getKey();
-      const { flattenedDecrypt } = await loadJose();
-      return decrypt(() =>
-        flattenedDecrypt(jwe, key, { keyManagementAlgorithms: [alg], contentEncryptionAlgorithms: ['A256GCM'] }),
-      );
-    },
-  };
-}
-
 function passphraseCipher(passphrase: Uint8Array, iterations: number): Cipher {
   const alg = 'PBES2-HS256+A128KW';
   // PBKDF2 is slow by design; the plaintext of the file as last read or written is kept so that
@@ -275,29 +254,6 @@ function passphraseCipher(passphrase: Uint8Array, iterations: number): Cipher {
       return plaintext;
     },
   };
-}
-
-async function decrypt(run: () => Promise<{ plaintext: Uint8Array }>): Promise<Uint8Array> {
-  const { errors: joseErrors } = await loadJose();
-  try {
-    return (await run()).plaintext;
-  } catch (err) {
-    if (err instanceof StoreError) throw err;
-    // The envelope digest matched, so the bytes are as written: failing now means another key.
-    if (err instanceof joseErrors.JWEDecryptionFailed || err instanceof joseErrors.JOSEAlgNotAllowed) {
-      throw new StoreError('ERR_STORE_KEY', 'The token store file was encrypted with another key', {
-        kind: 'configuration',
-        cause: err,
-        hint: 'Use the key (or passphrase) the file was written with, or delete the file and acquire the tokens again',
-      });
-    }
-    throw corrupt(`not a token store JWE (${err instanceof Error ? err.name : 'error'})`, err);
-  }
-}
-
-function digestOf(jwe: FlattenedJWE): string {
-  const parts = [jwe.protected ?? '', jwe.encrypted_key ?? '', jwe.iv ?? '', jwe.ciphertext, jwe.tag ?? ''];
-  return createHash('sha256').update(parts.join('.')).digest('base64url');
 }
 
 function sealEnvelope(jwe: FlattenedJWE): string {
@@ -372,14 +328,6 @@ function toJson(value: unknown): string {
     throw new StoreError('ERR_STORE_WRITE', 'A token store record must be JSON-serialisable', { kind: 'usage' });
   }
   return json;
-}
-
-function corrupt(hint: string, cause?: unknown): StoreError {
-  return new StoreError('ERR_STORE_CORRUPT', 'The token store file is damaged or not a token store', {
-    kind: 'configuration',
-    hint,
-    ...(cause === undefined ? {} : { cause }),
-  });
 }
 
 function invalidOption(hint: string): SettingsError {

@@ -17,6 +17,13 @@ export interface TokenStore {
    * Used around refreshes so two processes never spend the same refresh token.
    */
   withLock?<T>(key: string, fn: () => Promise<T>): Promise<T>;
+  /**
+   * Calls `listener` when another writer (another process or host) may have changed `key`, so
+   * a holder of an older token can adopt the new one without polling. Best effort: a store may
+   * also call it after a reconnect, when changes could have been missed. Returns a function
+   * that stops the calls.
+   */
+  watch?(key: string, listener: () => void): () => void;
   /** Releases resources (file handles, timers). */
   close?(): Promise<void>;
 }

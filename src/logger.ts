@@ -1,7 +1,10 @@
 /** Structured fields attached to a log line. Never put tokens here. */
 export type LogFields = Readonly<Record<string, string | number | boolean | undefined>>;
 
-/** The logger mail-oauth writes to. `console` fits; so do pino and winston child loggers. */
+/**
+ * The logger mail-oauth writes to: `console`, a winston logger or a pino logger (its
+ * `(fields, message)` order is recognised and adapted), or anything with these four methods.
+ */
 export interface Logger {
   /** Detailed tracing (state transitions, protocol commands with secrets replaced). */
   debug(message: string, fields?: LogFields): void;
@@ -18,7 +21,44 @@ const noop = (): void => {};
 /** A logger that drops everything (the default). */
 export const silentLogger: Logger = { debug: noop, info: noop, warn: noop, error: noop };
 
-/** Resolves the `logger` option: `false` or absent → silent. */
+type Level = keyof Logger;
+const levels: readonly Level[] = ['debug', 'info', 'warn', 'error'];
+
+// Loggers this module built; resolving one again returns it as is (transports resolve the
+// device's already-resolved logger a second time).
+const adapted = new WeakSet<Logger>();
+
+/**
+ * pino (and its children) take `(fields, message)`: `info(message, fields)` would make the
+ * message the merging object and drop every field. pino marks its instances with registered
+ * symbols, which survive duplicated copies of the package; the shape check covers wrappers.
+ */
+function isPinoLike(logger: object): boolean {
+  if (Symbol.for('pino.serializers') in logger) return true;
+  const candidate = logger as { child?: unknown; bindings?: unknown; levels?: unknown };
+  return typeof candidate.child === 'function' && typeof candidate.bindings === 'function' && typeof candidate.levels === 'object' && candidate.levels !== null;
+}
+
+/**
+ * Resolves the `logger` option: `false` or absent → silent; a pino logger gets its argument
+ * order; any other logger is called as `level(message, fields)`, and `level(message)` when there
+ * are no fields (so `console` does not print `undefined`). A logger that throws never breaks
+ * the token or mail operation that was logging.
+ */
 export function resolveLogger(logger: Logger | false | undefined): Logger {
-  return logger === false || logger === undefined ? silentLogger : logger;
+  if (logger === false || logger === undefined || logger === silentLogger) return silentLogger;
+  if (adapted.has(logger)) return logger;
+  const pino = isPinoLike(logger);
+  const method = (level: Level) => (message: string, fields?: LogFields): void => {
+    try {
+      if (fields === undefined) logger[level](message);
+      else if (pino) (logger[level] as unknown as (fields: LogFields, message: string) => void).call(logger, fields, message);
+      else logger[level](message, fields);
+    } catch {
+      // Logging is best effort.
+    }
+  };
+  const resolved = Object.fromEntries(levels.map((level) => [level, method(level)])) as unknown as Logger;
+  adapted.add(resolved);
+  return resolved;
 }

@@ -34,8 +34,8 @@ const cases = {
   'nodemailer: import + createTransport': `
     const nodemailer = (await import('nodemailer')).default;
     nodemailer.createTransport({ host: '127.0.0.1', port: 587, auth: { type: 'OAuth2', user: 'a@b.c', accessToken: 'x' } });`,
-  'eager mail clients: import emailjs + imapflow': `
-    await import('emailjs');
+  'eager mail clients: import nodemailer + imapflow': `
+    await import('nodemailer');
     await import('imapflow');`,
   'baseline: empty node process': ``,
 };

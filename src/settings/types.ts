@@ -4,7 +4,11 @@ export type Protocol = 'smtp' | 'pop3' | 'imap';
 /** How the connection to the mail server is secured. */
 export type Security = 'tls' | 'starttls' | 'none';
 
-/** The authentication method chosen on a settings page. Only `oauth2` uses tokens. */
+/**
+ * The authentication method chosen on a settings page. `oauth2` uses a token; `plain` (SASL
+ * PLAIN) and `login` (SMTP `AUTH LOGIN`, POP3 `USER`/`PASS`) use the page's password; `none`
+ * authenticates not at all (SMTP relays only: a mailbox cannot be read anonymously).
+ */
 export type AuthMethod = 'oauth2' | 'none' | 'plain' | 'login';
 
 /** Fields every settings page has. */
@@ -41,3 +45,17 @@ export interface MailboxSettings extends CommonSettings {
 
 /** Settings of any page. Which fields apply depends on the page's protocol. */
 export type PageSettings = SmtpSettings & MailboxSettings;
+
+/**
+ * What {@link Page.configure} accepts: the page's settings plus its password, which is
+ * write-only. The password is kept in the token store (encrypted by `fileStore`), shared by linked
+ * pages, and never returned by `page.settings`, `tokenInfo()`, a log or an error.
+ */
+export interface PageSettingsInput extends PageSettings {
+  /**
+   * The password for `authMethod` `plain` or `login`: 1–256 characters, no CR, LF or NUL.
+   * `''` or `null` removes the stored password; leaving the field out keeps it. Choosing
+   * `oauth2` or `none` removes it as well.
+   */
+  password?: string | null;
+}

@@ -77,6 +77,7 @@ export function validateSettings(protocol: Protocol, patch: Readonly<Record<stri
         break;
       case 'authMethod':
         if (value !== 'oauth2' && value !== 'none' && value !== 'plain' && value !== 'login') reject('ERR_INVALID_AUTH_METHOD', field, 'Unknown authentication method');
+        if (value === 'none' && protocol !== 'smtp') reject('ERR_INVALID_AUTH_METHOD', field, `A ${protocol} mailbox cannot be read without authentication`);
         break;
       case 'provider':
         if (typeof value !== 'string' || !providers.has(value)) reject('ERR_UNKNOWN_PROVIDER', field, 'No provider with that id is configured');
@@ -96,4 +97,21 @@ export function validateSettings(protocol: Protocol, patch: Readonly<Record<stri
     out[field] = value;
   }
   return out as PageSettings;
+}
+
+/** The longest password the settings page accepts, in characters. */
+const MAX_PASSWORD_LENGTH = 256;
+
+/**
+ * Validates the write-only `password` setting. Returns the password to store, or `null` when
+ * `''` or `null` asks to remove it. CR, LF and NUL are refused: each would end or split the
+ * protocol line or SASL message that carries the password.
+ * @internal
+ */
+export function validatePassword(value: unknown): string | null {
+  if (value === null || value === '') return null;
+  if (typeof value !== 'string' || value.length > MAX_PASSWORD_LENGTH || /[\r\n\0]/.test(value)) {
+    reject('ERR_INVALID_PASSWORD', 'password', `The password must be 1 to ${MAX_PASSWORD_LENGTH} characters without CR, LF or NUL`);
+  }
+  return value;
 }

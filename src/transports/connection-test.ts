@@ -6,6 +6,7 @@
 import { toMailOAuthError, TransportError, type ErrorCode, type MailOAuthError } from '../errors.js';
 import type { PageSettings, Protocol } from '../settings/types.js';
 import type { ImapOptions } from './imap.js';
+import type { MailCredentials } from './credentials.js';
 import type { TransportOptions } from './options.js';
 import type { Pop3Options } from './pop3/client.js';
 import type { TokenSource } from './token-source.js';
@@ -42,12 +43,17 @@ function afterAuthentication(err: unknown): MailOAuthError {
   });
 }
 
-async function runSmtp(settings: PageSettings, source: TokenSource, options: ConnectionTestOptions): Promise<void> {
-  const { verifySmtp } = await import('./smtp.js');
-  await verifySmtp(settings, source, options);
+/** A bare token source is the `oauth2` method's credentials. */
+function credentialsOf(source: TokenSource | MailCredentials): MailCredentials {
+  return 'method' in source ? source : { method: 'oauth2', source };
 }
 
-async function runPop3(settings: PageSettings, source: TokenSource, options: ConnectionTestOptions): Promise<void> {
+async function runSmtp(settings: PageSettings, credentials: MailCredentials, options: ConnectionTestOptions): Promise<void> {
+  const { verifySmtp } = await import('./smtp.js');
+  await verifySmtp(settings, credentials, options);
+}
+
+async function runPop3(settings: PageSettings, source: MailCredentials, options: ConnectionTestOptions): Promise<void> {
   const { connectPop3 } = await import('./pop3/client.js');
   const pop = await connectPop3(settings, source, options);
   try {
@@ -59,9 +65,9 @@ async function runPop3(settings: PageSettings, source: TokenSource, options: Con
   await pop.quit();
 }
 
-async function runImap(settings: PageSettings, source: TokenSource, options: ConnectionTestOptions): Promise<void> {
+async function runImap(settings: PageSettings, credentials: MailCredentials, options: ConnectionTestOptions): Promise<void> {
   const { connectImap, imapError } = await import('./imap.js');
-  const imap = await connectImap(settings, source, options);
+  const imap = await connectImap(settings, credentials, options);
   try {
     await imap.mailboxOpen('INBOX');
   } catch (err) {
@@ -77,13 +83,13 @@ async function runImap(settings: PageSettings, source: TokenSource, options: Con
 
 /**
  * Runs the connection test of a page: connect, TLS (verified), authenticate with the page's
- * token (one forced refresh when the server rejects it), one real command (SMTP `NOOP`,
+ * token (one forced refresh when the server rejects it) or password, one real command (SMTP `RSET`,
  * POP3 `STAT`, IMAP `SELECT INBOX`), quit. Never throws: every outcome is a stable code.
  * The transport is loaded only when the test runs.
  *
  * @param protocol - `smtp`, `pop3` or `imap`.
  * @param settings - The page's settings.
- * @param source - The page's token source; its errors (e.g. `ERR_TOKEN_REFRESH_FAILED`) become the result's code.
+ * @param source - The page's credentials, or a bare token source (OAuth 2.0); a token source's errors (e.g. `ERR_TOKEN_REFRESH_FAILED`) become the result's code.
  * @param options - CA, plaintext permission (loopback tests only), timeout, logger.
  *
  * @example
@@ -95,13 +101,14 @@ async function runImap(settings: PageSettings, source: TokenSource, options: Con
 export async function testConnection(
   protocol: Protocol,
   settings: PageSettings,
-  source: TokenSource,
+  source: TokenSource | MailCredentials,
   options: ConnectionTestOptions = {},
 ): Promise<ConnectionTestResult> {
   try {
-    if (protocol === 'smtp') await runSmtp(settings, source, options);
-    else if (protocol === 'pop3') await runPop3(settings, source, options);
-    else await runImap(settings, source, options);
+    const credentials = credentialsOf(source);
+    if (protocol === 'smtp') await runSmtp(settings, credentials, options);
+    else if (protocol === 'pop3') await runPop3(settings, credentials, options);
+    else await runImap(settings, credentials, options);
     return { ok: true, code: 'OK' };
   } catch (err) {
     const error = toMailOAuthError(err);

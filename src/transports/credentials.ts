@@ -7,6 +7,21 @@ import type { TokenSource } from './token-source.js';
  * an error or a transcript.
  */
 export type MailCredentials =
-  | { readonly method: 'oauth2'; readonly source: TokenSource }
-  | { readonly method: 'plain' | 'login'; readonly user: string; password(): Promise<string> }
-  | { readonly method: 'none' };
+  | {
+      /** XOAUTH2 with a token. */
+      readonly method: 'oauth2';
+      /** The token source (a page's scope): renewed once when the server rejects its token. */
+      readonly source: TokenSource;
+    }
+  | {
+      /** A password: SASL `PLAIN`, or `LOGIN` (POP3 `USER`/`PASS`). */
+      readonly method: 'plain' | 'login';
+      /** The account name. */
+      readonly user: string;
+      /** Reads the password when a connection authenticates (so a changed password applies to the next one). */
+      password(): Promise<string>;
+    }
+  | {
+      /** No authentication (SMTP relays). */
+      readonly method: 'none';
+    };

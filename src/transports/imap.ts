@@ -9,8 +9,9 @@ import { MailOAuthError, TransportError } from '../errors.js';
 import { resolveLogger } from '../logger.js';
 import { buildXOAuth2 } from '../sasl/xoauth2.js';
 import type { PageSettings } from '../settings/types.js';
-import { errno, redact, resolveEndpoint, tlsOptions, toTransportError, type Endpoint } from './net.js';
+import { assertPlaintextAllowed, createRedactor, errno, resolveEndpoint, tlsOptions, toTransportError, type Endpoint, type Redactor } from './net.js';
 import type { TransportOptions } from './options.js';
+import type { MailCredentials } from './credentials.js';
 import type { TokenSource } from './token-source.js';
 
 /** Options of {@link connectImap}. */
@@ -27,19 +28,19 @@ interface ImapFailure {
   code?: unknown;
 }
 
-function imapLogger(options: TransportOptions, secrets: () => string[]): ImapLogger | false {
+function imapLogger(options: TransportOptions, secrets: Redactor): ImapLogger | false {
   const logger = resolveLogger(options.logger);
   const line = (entry: unknown): string => {
     const record = (entry ?? {}) as { msg?: unknown; src?: unknown };
     const text = typeof record.msg === 'string' ? record.msg : '';
-    return redact(`imap ${typeof record.src === 'string' ? record.src : ''}: ${text}`, secrets());
+    return secrets.redact(`imap ${typeof record.src === 'string' ? record.src : ''}: ${text}`);
   };
   const transcript = options.onTranscript;
   return {
     debug: (entry: unknown) => {
       const record = (entry ?? {}) as { src?: unknown; msg?: unknown };
       if (transcript !== undefined && (record.src === 's' || record.src === 'c') && typeof record.msg === 'string') {
-        transcript({ direction: record.src === 'c' ? 'client' : 'server', line: redact(record.msg, secrets()) });
+        transcript({ direction: record.src === 'c' ? 'client' : 'server', line: secrets.redact(record.msg) });
       }
       logger.debug(line(entry));
     },
@@ -86,7 +87,8 @@ let imapflowModule: Promise<typeof import('imapflow')> | undefined;
  *
  * Security `starttls` requires the upgrade (a server without STARTTLS is refused before any
  * authentication); certificates are verified on implicit TLS and after STARTTLS; `none` is
- * refused unless `allowPlaintext` is set.
+ * refused — before any DNS lookup or connection — unless the host is loopback and
+ * `allowPlaintext` is set.
  *
  * @param settings - The page's `server`, `port`, `security`, `timeout`.
  * @param source - The page's token source.
@@ -103,18 +105,18 @@ let imapflowModule: Promise<typeof import('imapflow')> | undefined;
  * finally { lock.release(); await imap.logout(); }
  * ```
  */
-export async function connectImap(settings: PageSettings, source: TokenSource, options: ImapOptions = {}): Promise<ImapFlow> {
+export async function connectImap(settings: PageSettings, credentials: TokenSource | MailCredentials, options: ImapOptions = {}): Promise<ImapFlow> {
   const endpoint = resolveEndpoint(settings, 'imap', options);
-  if (endpoint.security === 'none' && options.allowPlaintext !== true) {
-    throw new TransportError('ERR_TLS_REQUIRED', 'Refusing to send a token over an unencrypted IMAP connection', { kind: 'configuration' });
+  assertPlaintextAllowed(endpoint, options, 'IMAP');
+  const login = 'method' in credentials ? credentials : ({ method: 'oauth2', source: credentials } as const);
+  if (login.method === 'none') {
+    throw new TransportError('ERR_INVALID_AUTH_METHOD', 'An IMAP mailbox cannot be read without signing in', { kind: 'configuration' });
   }
   imapflowModule ??= import('imapflow');
   const { ImapFlow } = await imapflowModule;
-  const secrets: string[] = [];
+  const secrets = createRedactor();
 
-  const attempt = async (token: string): Promise<{ client: ImapFlow } | { rejected: ImapFailure }> => {
-    buildXOAuth2(source.user, token); // validates user and token before anything is sent
-    secrets.push(token, buildXOAuth2(source.user, token));
+  const attempt = async (auth: ImapFlowOptions['auth']): Promise<{ client: ImapFlow } | { rejected: ImapFailure }> => {
     const tls = tlsOptions(endpoint.host, options.ca);
     const client = new ImapFlow({
       ...options.imapflow,
@@ -123,9 +125,9 @@ export async function connectImap(settings: PageSettings, source: TokenSource, o
       secure: endpoint.security === 'tls',
       doSTARTTLS: endpoint.security === 'starttls' ? true : endpoint.security === 'none' ? false : undefined,
       ...(tls.servername === undefined ? {} : { servername: tls.servername }),
-      auth: { user: source.user, accessToken: token },
+      auth,
       tls,
-      logger: imapLogger(options, () => secrets),
+      logger: imapLogger(options, secrets),
       connectionTimeout: endpoint.timeout,
       greetingTimeout: endpoint.timeout,
       socketTimeout: Math.max(endpoint.timeout, 60_000),
@@ -145,16 +147,41 @@ export async function connectImap(settings: PageSettings, source: TokenSource, o
     }
   };
 
-  let result = await attempt(await source.accessToken());
+  if (login.method !== 'oauth2') {
+    const password = await login.password();
+    // The same input rule as the SASL builders: nothing with CR, LF or NUL reaches the wire.
+    if (/[\r\n\0]/.test(login.user) || /[\r\n\0]/.test(password)) {
+      throw new TransportError('ERR_SASL_INVALID_INPUT', 'The account name or password contains characters that are not allowed', { kind: 'configuration' });
+    }
+    secrets.push(password);
+    // `login` is IMAP's LOGIN command (the USER/PASS of IMAP); `plain` is SASL PLAIN (RFC 4616).
+    const result = await attempt({ user: login.user, pass: password, loginMethod: login.method === 'plain' ? 'AUTH=PLAIN' : 'LOGIN' });
+    if ('rejected' in result) {
+      const response = result.rejected.response;
+      throw new TransportError('ERR_PASSWORD_REJECTED', 'The IMAP server rejected the account name or password', {
+        kind: 'configuration',
+        ...(response === undefined ? {} : { response: secrets.redact(String(response)).slice(0, 200) }),
+      });
+    }
+    return result.client;
+  }
+
+  const source = login.source;
+  const withToken = (token: string): ImapFlowOptions['auth'] => {
+    buildXOAuth2(source.user, token); // validates user and token before anything is sent
+    secrets.push(token, buildXOAuth2(source.user, token));
+    return { user: source.user, accessToken: token };
+  };
+  let result = await attempt(withToken(await source.accessToken()));
   if ('rejected' in result) {
     resolveLogger(options.logger).info('imap: token rejected, refreshing once');
-    result = await attempt(await source.refreshAfterRejection());
+    result = await attempt(withToken(await source.refreshAfterRejection()));
   }
   if ('rejected' in result) {
     const response = result.rejected.response;
     throw new TransportError('ERR_AUTH_REJECTED', 'The IMAP server rejected the access token', {
       kind: 'configuration',
-      ...(response === undefined ? {} : { response: redact(String(response), secrets).slice(0, 200) }),
+      ...(response === undefined ? {} : { response: secrets.redact(String(response)).slice(0, 200) }),
     });
   }
   return result.client;

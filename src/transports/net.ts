@@ -10,6 +10,7 @@ import { systemClock, type Clock } from '../clock.js';
 import { MailOAuthError, TransportError } from '../errors.js';
 import type { Protocol, Security, PageSettings } from '../settings/types.js';
 import type { TransportOptions } from './options.js';
+import { trustContext } from './trust.js';
 
 /** A resolved server address. @internal */
 export interface Endpoint {
@@ -43,14 +44,74 @@ export function resolveEndpoint(settings: PageSettings, protocol: Protocol, opti
   return { host, port, security, timeout };
 }
 
+const LOOPBACK = new net.BlockList();
+LOOPBACK.addSubnet('127.0.0.0', 8, 'ipv4');
+LOOPBACK.addAddress('::1', 'ipv6');
+
+/**
+ * Whether `host` names the local machine: an address in 127.0.0.0/8, `::1` (also written out
+ * or IPv4-mapped, with or without brackets) or the name `localhost`. Decided from the text alone,
+ * without a DNS lookup. @internal
+ */
+export function isLoopbackHost(host: string): boolean {
+  const name = host.trim().toLowerCase().replace(/^\[(.*)\]$/, '$1');
+  if (name === 'localhost' || name === 'localhost.') return true;
+  const family = net.isIP(name);
+  return family !== 0 && LOOPBACK.check(name, family === 4 ? 'ipv4' : 'ipv6');
+}
+
+/**
+ * Whether a token may be sent over an unencrypted connection to this endpoint: only with
+ * security `none`, `allowPlaintext` set, and a loopback host. Required TLS (`tls`, `starttls`)
+ * is never relaxed (RFC 3207 §4, RFC 2595 §2.2, RFC 8314). @internal
+ */
+export function plaintextAllowed(endpoint: Pick<Endpoint, 'host' | 'security'>, options: Pick<TransportOptions, 'allowPlaintext'>): boolean {
+  return endpoint.security === 'none' && options.allowPlaintext === true && isLoopbackHost(endpoint.host);
+}
+
+/**
+ * Refuses an endpoint with security `none` unless {@link plaintextAllowed}; call it before
+ * connecting, so that a refused host is never looked up or contacted. Endpoints with `tls` or
+ * `starttls` pass (the transport must then get TLS or fail).
+ * @throws TransportError `ERR_TLS_REQUIRED`.
+ * @internal
+ */
+export function assertPlaintextAllowed(
+  endpoint: Pick<Endpoint, 'host' | 'security'>,
+  options: Pick<TransportOptions, 'allowPlaintext'>,
+  protocol: string,
+): void {
+  if (endpoint.security !== 'none' || plaintextAllowed(endpoint, options)) return;
+  throw plaintextRefused(endpoint, options, protocol);
+}
+
+/** The error for a secret (`what`: "a token", "a password") that would travel unencrypted. @internal */
+export function plaintextRefused(
+  endpoint: Pick<Endpoint, 'host' | 'security'>,
+  options: Pick<TransportOptions, 'allowPlaintext'>,
+  protocol: string,
+  what = 'a token',
+): TransportError {
+  if (endpoint.security === 'none' && options.allowPlaintext === true && !isLoopbackHost(endpoint.host)) {
+    return new TransportError(
+      'ERR_TLS_REQUIRED',
+      `Refusing an unencrypted ${protocol} connection to ${endpoint.host}: allowPlaintext applies to loopback hosts only`,
+      { kind: 'configuration', hint: "Set security to 'tls' or 'starttls'" },
+    );
+  }
+  return new TransportError('ERR_TLS_REQUIRED', `Refusing to send ${what} over an unencrypted ${protocol} connection`, {
+    kind: 'configuration',
+    hint: "Set security to 'tls' or 'starttls'",
+  });
+}
+
 /** Node's TLS options for a verified connection to `host`. @internal */
 export function tlsOptions(host: string, ca: TransportOptions['ca']): tls.ConnectionOptions {
   const options: tls.ConnectionOptions = { rejectUnauthorized: true, minVersion: 'TLSv1.2' };
   if (net.isIP(host) === 0) options.servername = host;
-  if (ca !== undefined) {
-    const extra = (Array.isArray(ca) ? ca : [ca]) as Array<string | Buffer>;
-    options.ca = [...tls.rootCertificates, ...extra];
-  }
+  // Built once per CA value and shared, not re-parsed (~150 roots) on every connection.
+  const context = trustContext(ca);
+  if (context !== undefined) options.secureContext = context;
   return options;
 }
 
@@ -134,6 +195,9 @@ export function openSocket(
     socket.once(implicitTls ? 'secureConnect' : 'connect', () => {
       clock.clearTimeout(timer);
       socket.removeListener('error', onError);
+      // Line protocols end each command with a short write; Nagle would hold it back until the
+      // peer's delayed ACK (up to 200 ms per command). Set on the TCP socket, it survives STARTTLS.
+      socket.setNoDelay(true);
       if (socket instanceof tls.TLSSocket && !socket.authorized) {
         socket.destroy();
         reject(untrusted(socket));
@@ -189,13 +253,92 @@ export function upgradeSocket(
   });
 }
 
-/** Replaces every occurrence of the given secrets in a text. @internal */
-export function redact(text: string, secrets: Iterable<string>): string {
-  let out = text;
-  for (const secret of secrets) {
-    if (secret.length >= 4) out = out.split(secret).join('/* secret */');
+const REDACTED = '/* secret */';
+/** Shortest run of a secret that is redacted wherever it appears (shorter secrets: exact matches only). */
+const MIN_FRAGMENT = 16;
+/** Longest text scanned; the rest is dropped rather than shown unscanned (status lines are shorter). */
+const MAX_SCAN = 64 * 1024;
+
+/**
+ * Hides secrets (tokens, SASL payloads) in text a server sent back. Beyond exact matches it
+ * redacts every run of at least 16 characters that is part of a secret or of its base64 form
+ * (at each of the three byte alignments, so the token inside any SASL payload is covered), also
+ * when the run is folded over lines or broken by whitespace. Linear in the text: it looks up
+ * each 16-character window in a set built once per secret.
+ * @internal
+ */
+export interface Redactor {
+  /** Adds secrets (tokens, passwords, SASL payloads); named like the array it replaces. */
+  push(...secrets: string[]): void;
+  /** The text with every secret, and every long enough part of one, replaced. */
+  redact(text: string): string;
+}
+
+/** Creates an empty {@link Redactor}; secrets live only in its closure. @internal */
+export function createRedactor(initial: Iterable<string> = []): Redactor {
+  const exact: string[] = [];
+  const windows = new Set<string>();
+  const addWindows = (form: string): void => {
+    // Matched against text with whitespace removed, so built the same way.
+    const compact = form.replace(/[ \t\r\n]/g, '');
+    for (let i = 0; i + MIN_FRAGMENT <= compact.length; i++) windows.add(compact.slice(i, i + MIN_FRAGMENT));
+  };
+  const addOne = (secret: string): void => {
+    if (secret.length < 4 || exact.includes(secret)) return;
+    exact.push(secret);
+    exact.sort((a, b) => b.length - a.length);
+    addWindows(secret);
+    const bytes = Buffer.from(secret, 'utf8');
+    for (let skip = 0; skip < 3 && skip < bytes.length; skip++) {
+      // The last group depends on what follows in the real payload: leave it out.
+      const encoded = bytes.subarray(skip).toString('base64').replace(/=+$/, '');
+      addWindows(encoded.slice(0, Math.max(0, encoded.length - 4)));
+    }
+  };
+  for (const secret of initial) addOne(secret);
+  return {
+    push: (...secrets: string[]) => secrets.forEach(addOne),
+    redact(text: string): string {
+      if (exact.length === 0) return text;
+      let out = text.length > MAX_SCAN ? `${text.slice(0, MAX_SCAN)}[${text.length - MAX_SCAN} characters not shown]` : text;
+      for (const secret of exact) out = out.split(secret).join(REDACTED);
+      return windows.size === 0 ? out : redactWindows(out, windows);
+    },
+  };
+}
+
+/** Replaces every run covered by a window of `windows`, matched with whitespace (folding) removed. */
+function redactWindows(text: string, windows: ReadonlySet<string>): string {
+  const positions: number[] = [];
+  let compact = '';
+  for (let i = 0; i < text.length; i++) {
+    const c = text.charCodeAt(i);
+    if (c === 0x20 || c === 0x09 || c === 0x0d || c === 0x0a) continue;
+    positions.push(i);
+    compact += text[i];
+  }
+  const hidden = new Uint8Array(text.length);
+  let any = false;
+  let markedTo = 0;
+  for (let i = 0; i + MIN_FRAGMENT <= compact.length; i++) {
+    if (!windows.has(compact.slice(i, i + MIN_FRAGMENT))) continue;
+    any = true;
+    const last = positions[i + MIN_FRAGMENT - 1] as number;
+    for (let p = Math.max(positions[i] as number, markedTo); p <= last; p++) hidden[p] = 1;
+    markedTo = last + 1;
+  }
+  if (!any) return text;
+  let out = '';
+  for (let i = 0; i < text.length; i++) {
+    if (hidden[i] === 0) out += text[i];
+    else if (i === 0 || hidden[i - 1] === 0) out += REDACTED;
   }
   return out;
+}
+
+/** Replaces the given secrets, and every long enough part of one, in a text (see {@link Redactor}). @internal */
+export function redact(text: string, secrets: Iterable<string>): string {
+  return createRedactor(secrets).redact(text);
 }
 
 /**
@@ -205,12 +348,13 @@ export function redact(text: string, secrets: Iterable<string>): string {
  * @internal
  */
 export function scrubError(err: unknown, secrets: Iterable<string>): void {
-  const list = [...secrets];
+  const redactor = createRedactor(secrets);
   let current = err;
   for (let depth = 0; depth < 5 && typeof current === 'object' && current !== null; depth++) {
-    const record = current as { message?: unknown; smtp?: unknown; previous?: unknown; cause?: unknown };
-    if (typeof record.message === 'string') record.message = redact(record.message, list);
-    if (typeof record.smtp === 'string') record.smtp = redact(record.smtp, list);
+    const record = current as { message?: unknown; smtp?: unknown; response?: unknown; previous?: unknown; cause?: unknown };
+    if (typeof record.message === 'string') record.message = redactor.redact(record.message);
+    if (typeof record.smtp === 'string') record.smtp = redactor.redact(record.smtp);
+    if (typeof record.response === 'string') record.response = redactor.redact(record.response);
     current = record.previous ?? record.cause;
   }
 }

@@ -17,9 +17,12 @@ export interface TransportOptions {
    */
   ca?: string | Buffer | ReadonlyArray<string | Buffer>;
   /**
-   * Allow authenticating over an unencrypted connection (security `none`, or a server that
-   * does not offer STARTTLS/STLS). Default `false`. For loopback tests only: the token would
-   * travel in clear text.
+   * Allow authenticating over an unencrypted connection, for loopback tests only. Default `false`.
+   * It applies only to security `none` and only to a loopback host (127.0.0.0/8, `::1`,
+   * `localhost`); any other host with `none` fails with `ERR_TLS_REQUIRED` before any DNS lookup
+   * or connection. It never relaxes `starttls`: a server that does not offer or refuses
+   * STARTTLS/STLS fails with `ERR_TLS_REQUIRED` and receives no token (RFC 3207 §4, RFC 2595
+   * §2.2, RFC 8314).
    */
   allowPlaintext?: boolean;
   /** Timeout in milliseconds for connecting and for each reply; default the page's `timeout`, else 30 000. */

@@ -62,6 +62,8 @@ export interface DovecotOptions {
   issuers?: string[];
   /** Validate tokens by POSTing them here (RFC 7662 style) instead of locally: revocation becomes visible. */
   introspectionUrl?: string;
+  /** Password users (user → password) for PLAIN, LOGIN, USER/PASS and IMAP LOGIN, beside the OAuth users. No `:` or line breaks. */
+  passwords?: Readonly<Record<string, string>>;
 }
 
 export interface DovecotPeer {
@@ -144,6 +146,11 @@ export async function startDovecot(options: DovecotOptions): Promise<DovecotPeer
         : `introspection_mode = post\nintrospection_url = ${options.introspectionUrl}\nactive_attribute = active\nactive_value = true`,
   };
   writeFileSync(join(dir, 'dovecot.conf'), render(readFileSync(join(here, 'dovecot.conf'), 'utf8'), values));
+  const passwd = Object.entries(options.passwords ?? {}).map(([user, password]) => {
+    if (/[:\r\n]/.test(user + password)) throw new Error('passwd-file entries cannot contain ":" or line breaks');
+    return `${user.toLowerCase()}:{PLAIN}${password}\n`;
+  });
+  writeFileSync(join(dir, 'passwd'), passwd.join(''), { mode: 0o644 });
   writeFileSync(join(dir, 'dovecot-oauth2.conf.ext'), render(readFileSync(join(here, 'dovecot-oauth2.conf.ext'), 'utf8'), values), { mode: 0o644 });
   const addKey = (k: DovecotKey): void => {
     if (!/^[\w.-]+$/.test(k.kid)) throw new Error('kid must be a plain file name');

@@ -22,6 +22,12 @@ export interface SmtpPeerOptions {
   authFailure?: { responseCode: number; message: string };
   /** Answer a bad token with `535 5.7.3` instead of the JSON challenge. */
   plain535?: boolean;
+  /** Password users (user → password): PLAIN and LOGIN are offered beside XOAUTH2. */
+  passwords?: Readonly<Record<string, string>>;
+  /** Accept mail without AUTH (a relay for authMethod `none`). */
+  authOptional?: boolean;
+  /** The `SIZE` the server advertises, in bytes. Default 50 MiB. */
+  size?: number;
 }
 
 export interface ReceivedMail {
@@ -35,7 +41,11 @@ export interface SmtpPeer {
   port: number;
   /** Tokens presented in AUTH, in order. */
   tokensSeen: string[];
+  /** SASL mechanisms clients used (`XOAUTH2`, `PLAIN`, `LOGIN`), in order. */
+  methodsSeen: string[];
   mails: ReceivedMail[];
+  /** Counters: connections opened, and message data started (DATA accepted). */
+  counts: { connections: number; dataStarted: number };
   /** Resolves with the next mail received. */
   nextMail(): Promise<ReceivedMail>;
   close(): Promise<void>;
@@ -44,8 +54,10 @@ export interface SmtpPeer {
 export async function startSmtpPeer(options: SmtpPeerOptions): Promise<SmtpPeer> {
   const keys = await Promise.all(options.publicKeyPems.map((pem) => importSPKI(pem, 'RS256')));
   const tokensSeen: string[] = [];
+  const methodsSeen: string[] = [];
   const mails: ReceivedMail[] = [];
   const waiting: Array<(mail: ReceivedMail) => void> = [];
+  const counts = { connections: 0, dataStarted: 0 };
 
   const valid = async (token: string, user: string): Promise<boolean> => {
     for (const key of keys) {
@@ -63,12 +75,24 @@ export async function startSmtpPeer(options: SmtpPeerOptions): Promise<SmtpPeer>
     secure: options.mode === 'tls',
     hideSTARTTLS: options.mode === 'plain',
     disabledCommands: options.mode === 'plain' ? ['STARTTLS'] : [],
-    authMethods: ['XOAUTH2'],
+    authMethods: options.passwords === undefined ? ['XOAUTH2'] : ['XOAUTH2', 'PLAIN', 'LOGIN'],
+    authOptional: options.authOptional === true,
     allowInsecureAuth: false,
     logger: false,
-    size: 50 * 1024 * 1024,
+    size: options.size ?? 50 * 1024 * 1024,
+    onConnect(_session, callback) {
+      counts.connections++;
+      callback();
+    },
     ...(options.key === undefined ? {} : { key: options.key, cert: options.cert }),
     onAuth(auth, _session, callback) {
+      methodsSeen.push(auth.method);
+      if (auth.method === 'PLAIN' || auth.method === 'LOGIN') {
+        const expected = options.passwords?.[auth.username ?? ''];
+        if (expected !== undefined && auth.password === expected) callback(null, { user: auth.username });
+        else callback(Object.assign(new Error('5.7.8 Authentication credentials invalid'), { responseCode: 535 }));
+        return;
+      }
       const token = auth.accessToken ?? '';
       tokensSeen.push(token);
       if (options.authFailure !== undefined) {
@@ -82,6 +106,7 @@ export async function startSmtpPeer(options: SmtpPeerOptions): Promise<SmtpPeer>
       }, (err: Error) => callback(err));
     },
     onData(stream, session, callback) {
+      counts.dataStarted++;
       const chunks: Buffer[] = [];
       stream.on('data', (c: Buffer) => chunks.push(c));
       stream.on('end', () => {
@@ -104,7 +129,9 @@ export async function startSmtpPeer(options: SmtpPeerOptions): Promise<SmtpPeer>
   return {
     port,
     tokensSeen,
+    methodsSeen,
     mails,
+    counts,
     nextMail: () => new Promise((resolve) => waiting.push(resolve)),
     close: () => new Promise<void>((resolve) => server.close(() => resolve())),
   };

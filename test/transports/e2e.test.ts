@@ -57,7 +57,7 @@ describe.skipIf(!dovecotStatus.available)('end to end: device flow → SMTP with
       startDovecot({ pki, keys: [{ kid: server.kid, publicKeyPem: server.publicKeyPem }] }),
       startSmtpPeer({ mode: 'starttls', key: pki.key, cert: pki.cert, publicKeyPems: [server.publicKeyPem], issuer: server.issuer }),
     ]);
-    adapter = oidc({ id: 'test', issuer: server.issuer, clientId: CLIENTS.public, scopes: { smtp: 'mail', pop: 'mail', imap: 'mail' } });
+    adapter = oidc({ id: 'test', issuer: server.issuer, clientId: CLIENTS.public, scopes: { smtp: 'mail', pop: 'mail', imap: 'mail' }, http: { minTokenLifetimeMs: 1_000 } });
   });
   afterAll(async () => {
     await Promise.all([dovecot?.stop(), smtp?.close(), server?.close()]);
@@ -81,7 +81,7 @@ describe.skipIf(!dovecotStatus.available)('end to end: device flow → SMTP with
     const arrived = smtp.nextMail();
     const sent = await sendMail(
       { server: '127.0.0.1', port: smtp.port, security: 'starttls', timeout: 5000, senderName: 'Scanner 3F', senderAddress: USER },
-      source,
+      { method: 'oauth2', source },
       { to: USER, subject: 'Scan to mail', text: 'Scanned document attached.', attachments: [{ filename: 'scan.pdf', content: pdf, contentType: 'application/pdf' }] },
       { ca: pki.ca },
     );

@@ -57,3 +57,19 @@ export function onLines(socket: import('node:net').Socket, onLine: (line: string
     }
   });
 }
+
+/**
+ * The 16-character runs of any secret that survive in `text`, also across line breaks and
+ * folding whitespace (matched with all whitespace removed). Empty means nothing leaked.
+ */
+export function leakedFragments(text: string, secrets: readonly string[], size = 16): string[] {
+  const compact = text.replace(/\s+/g, '');
+  const found = new Set<string>();
+  for (const secret of secrets) {
+    for (let i = 0; i + size <= secret.length; i++) {
+      const fragment = secret.slice(i, i + size);
+      if (compact.includes(fragment)) found.add(fragment);
+    }
+  }
+  return [...found];
+}

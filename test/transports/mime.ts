@@ -2,13 +2,13 @@
 export function extractAttachment(raw: Buffer, filename: string): Buffer {
   const text = raw.toString('latin1');
   const boundary = /boundary="?([^"\r\n;]+)"?/i.exec(text)?.[1];
-  if (boundary === undefined) throw new Error('no MIME boundary');
-  for (const part of text.split(`--${boundary}`)) {
+  // A message that is only an attachment (no text) is a single part.
+  const parts = boundary === undefined ? [text] : text.split(`--${boundary}`);
+  for (const part of parts) {
     const split = part.indexOf('\r\n\r\n');
     if (split === -1) continue;
     const headers = part.slice(0, split);
-    // emailjs MIME-encodes the file name (=?UTF-8?Q?scan-0001=2Epdf?=)
-    if (!headers.includes(filename) && !headers.includes(filename.replace(/\./g, '=2E'))) continue;
+    if (!headers.includes(`filename=${filename}`) && !headers.includes(`filename="${filename}"`)) continue;
     if (!/content-transfer-encoding:\s*base64/i.test(headers)) throw new Error('attachment is not base64');
     return Buffer.from(part.slice(split + 4).replace(/[\r\n]/g, ''), 'base64');
   }

@@ -106,7 +106,18 @@ describe('POP3 client against a scripted server', () => {
     expect(fake.tokensSeen).toEqual([]);
     // security 'none' is refused too, unless plaintext is explicitly allowed
     expect(await codeOf(() => connectPop3({ server: '127.0.0.1', port: fake.port, security: 'none' }, source))).toBe('ERR_TLS_REQUIRED');
-    const pop = await connectPop3({ server: '127.0.0.1', port: fake.port, security: 'starttls' }, source, { allowPlaintext: true });
+    // allowPlaintext never downgrades a required STLS (RFC 2595 §2.2, RFC 8314): nothing after CAPA
+    const downgrade = transcript();
+    expect(
+      await codeOf(() =>
+        connectPop3({ server: '127.0.0.1', port: fake.port, security: 'starttls' }, source, { allowPlaintext: true, onTranscript: downgrade.onTranscript }),
+      ),
+    ).toBe('ERR_TLS_REQUIRED');
+    expect(downgrade.client()).toEqual(['CAPA']);
+    expect(source.calls).toBe(0);
+    expect(fake.tokensSeen).toEqual([]);
+    // it applies to security 'none' on a loopback host only
+    const pop = await connectPop3({ server: '127.0.0.1', port: fake.port, security: 'none' }, source, { allowPlaintext: true });
     expect((await pop.stat()).count).toBe(2);
     await pop.quit();
   });
@@ -118,6 +129,17 @@ describe('POP3 client against a scripted server', () => {
       await codeOf(() => connectPop3({ server: '127.0.0.1', port: fake.port, security: 'starttls' }, scriptedSource('u', 'good-token'), { onTranscript: t.onTranscript })),
     ).toBe('ERR_TLS_REQUIRED');
     expect(t.client()).toEqual(['CAPA', 'STLS']);
+    const allowed = transcript();
+    expect(
+      await codeOf(() =>
+        connectPop3({ server: '127.0.0.1', port: fake.port, security: 'starttls' }, scriptedSource('u', 'good-token'), {
+          allowPlaintext: true,
+          onTranscript: allowed.onTranscript,
+        }),
+      ),
+    ).toBe('ERR_TLS_REQUIRED');
+    expect(allowed.client()).toEqual(['CAPA', 'STLS']);
+    expect(fake.tokensSeen).toEqual([]);
   });
 
   it('untrusted certificate after STLS or on implicit TLS → ERR_TLS, no token sent', async () => {

@@ -1,6 +1,7 @@
 /**
  * A small POP3 client (RFC 1939, 2449, 2595, 5034) that authenticates with OAuth 2.0 bearer
- * tokens (XOAUTH2, OAUTHBEARER). No npm POP3 client speaks XOAUTH2, so this one is our own.
+ * tokens (XOAUTH2, OAUTHBEARER) or a password (`USER`/`PASS`, SASL PLAIN). No npm POP3 client
+ * speaks XOAUTH2, so this one is our own.
  * @packageDocumentation
  */
 import type * as net from 'node:net';
@@ -9,12 +10,26 @@ import { systemClock, type Clock } from '../../clock.js';
 import { MailOAuthError, TransportError } from '../../errors.js';
 import { resolveLogger, type Logger } from '../../logger.js';
 import { parseSaslErrorChallenge, type SaslErrorChallenge } from '../../sasl/challenge.js';
+import { assertSaslInput } from '../../sasl/input.js';
 import { buildOAuthBearer, OAUTHBEARER_FAILURE_RESPONSE } from '../../sasl/oauthbearer.js';
+import { assertPassword, buildPlain } from '../../sasl/plain.js';
 import { buildXOAuth2 } from '../../sasl/xoauth2.js';
 import type { PageSettings } from '../../settings/types.js';
 import { unstuffLine } from '../dot.js';
 import { LineSplitter } from '../lines.js';
-import { openSocket, redact, resolveEndpoint, timeoutError, toTransportError, upgradeSocket, type Endpoint } from '../net.js';
+import {
+  assertPlaintextAllowed,
+  createRedactor,
+  openSocket,
+  plaintextAllowed,
+  plaintextRefused,
+  resolveEndpoint,
+  timeoutError,
+  toTransportError,
+  upgradeSocket,
+  type Endpoint,
+} from '../net.js';
+import type { MailCredentials } from '../credentials.js';
 import type { TransportOptions } from '../options.js';
 import type { TokenSource } from '../token-source.js';
 import {
@@ -55,9 +70,12 @@ export interface Pop3Options extends TransportOptions {
 }
 
 const SECRET = '/* secret */';
+/** RETR commands sent ahead of their replies when the server announces PIPELINING. */
+const PIPELINE_WINDOW = 32;
 const MAX_BACKLOG_LINES = 4096;
 
 type Outcome = { ok: true } | { ok: false; response: string; challenge: SaslErrorChallenge | undefined };
+type PasswordCredentials = Exclude<MailCredentials, { method: 'oauth2' }>;
 
 /**
  * One POP3 connection with a command queue: commands issued concurrently run one after another.
@@ -76,7 +94,7 @@ type Outcome = { ok: true } | { ok: false; response: string; challenge: SaslErro
  */
 export class Pop3Client {
   /** Tokens and SASL payloads sent on this connection, redacted from everything the server says. */
-  readonly #secrets: string[] = [];
+  readonly #secrets = createRedactor();
   readonly #endpoint: Endpoint;
   readonly #options: Pop3Options;
   readonly #clock: Clock;
@@ -115,7 +133,7 @@ export class Pop3Client {
    * @param settings - The page's `server`, `port`, `security` and `timeout`.
    * @param options - Limits, timeouts, CA, logger, clock.
    * @throws TransportError `ERR_DNS`, `ERR_CONNECTION`, `ERR_TLS`, `ERR_MAIL_TIMEOUT`, `ERR_MAIL_PROTOCOL`;
-   * `ERR_TLS_REQUIRED` when STLS is unavailable or refused and plaintext is not allowed.
+   * `ERR_TLS_REQUIRED` when STLS is unavailable or refused (with security `starttls`, whatever `allowPlaintext` says).
    *
    * @example
    * ```ts
@@ -157,27 +175,33 @@ export class Pop3Client {
   }
 
   /**
-   * Authenticates with the token source's access token. When the server rejects the token it
-   * answers the server's error challenge, forces one refresh and tries once more.
+   * Authenticates with the token source's access token, or with the credentials' password.
+   * When the server rejects a token it answers the server's error challenge, forces one refresh
+   * and tries once more. A password is sent as the method says: `login` as `USER`/`PASS`
+   * (RFC 1939), `plain` as `AUTH PLAIN` (RFC 4616, never downgraded to `USER`/`PASS`).
    *
-   * @throws TransportError `ERR_TLS_REQUIRED` on an unencrypted connection unless `allowPlaintext`;
-   * `ERR_AUTH_REJECTED` when the refreshed token is rejected too; errors of the token source unchanged.
-   * @throws MailOAuthError `ERR_SASL_INVALID_INPUT` when user or token contain control characters (nothing is sent).
+   * @throws TransportError `ERR_TLS_REQUIRED` on an unencrypted connection unless security is `none`,
+   * the host is loopback and `allowPlaintext` is set (tokens and passwords alike); `ERR_AUTH_REJECTED` when the refreshed token is rejected too;
+   * `ERR_PASSWORD_REJECTED` when the password is refused; `ERR_INVALID_AUTH_METHOD` for `none`;
+   * errors of the token source unchanged.
+   * @throws MailOAuthError `ERR_SASL_INVALID_INPUT` when user, token or password contain forbidden characters (nothing is sent).
    *
    * @example
    * ```ts
    * await pop.authenticate({ user, accessToken: () => page.accessToken(), refreshAfterRejection });
+   * await pop.authenticate({ method: 'login', user: 'scanner', password: async () => secret });
    * ```
    */
-  async authenticate(source: TokenSource): Promise<void> {
+  async authenticate(credentials: TokenSource | MailCredentials): Promise<void> {
+    let source: TokenSource;
+    if ('method' in credentials) {
+      if (credentials.method !== 'oauth2') return this.#authenticateWithPassword(credentials);
+      source = credentials.source;
+    } else {
+      source = credentials;
+    }
     await this.#run(async () => {
-      if (!this.#secure && this.#options.allowPlaintext !== true) {
-        throw new TransportError(
-          'ERR_TLS_REQUIRED',
-          'Refusing to send a token over an unencrypted POP3 connection',
-          { kind: 'configuration' },
-        );
-      }
+      this.#requireEncryption('a token');
       const mechanism = this.#mechanism();
       let outcome = await this.#authOnce(mechanism, source.user, await source.accessToken());
       if (!outcome.ok) {
@@ -190,6 +214,25 @@ export class Pop3Client {
           kind: 'configuration',
           response: outcome.response,
           hint: outcome.challenge?.scope === undefined ? 'Check the account and the mailbox permissions' : `Expected scope: ${outcome.challenge.scope}`,
+        });
+      }
+      this.#authenticated = true;
+    });
+  }
+
+  #authenticateWithPassword(credentials: PasswordCredentials): Promise<void> {
+    return this.#run(async () => {
+      if (credentials.method === 'none') {
+        throw new TransportError('ERR_INVALID_AUTH_METHOD', 'A POP3 mailbox cannot be read without authentication', { kind: 'configuration' });
+      }
+      this.#requireEncryption('a password');
+      const password = await credentials.password();
+      const outcome = credentials.method === 'login' ? await this.#userPass(credentials.user, password) : await this.#plain(credentials.user, password);
+      if (!outcome.ok) {
+        throw new TransportError('ERR_PASSWORD_REJECTED', 'The POP3 server rejected the user name or password', {
+          kind: 'configuration',
+          response: outcome.response,
+          hint: 'Check the account name and the password',
         });
       }
       this.#authenticated = true;
@@ -248,6 +291,52 @@ export class Pop3Client {
     const chunks: Buffer[] = [];
     for await (const chunk of await this.retrStream(id)) chunks.push(chunk as Buffer);
     return Buffer.concat(chunks);
+  }
+
+  /**
+   * `RETR` for several messages, buffered, in the order given. When the server announces
+   * `PIPELINING` (RFC 2449) up to 32 commands travel ahead of their replies, so a mailbox of small
+   * messages costs a round trip per batch rather than per message. A failure closes the
+   * connection (replies to commands already sent would otherwise be misread).
+   * @throws TransportError `ERR_MAIL_LIMIT` beyond `maxMessageSize`; `ERR_MAIL_PROTOCOL` when a RETR is refused.
+   * @example
+   * ```ts
+   * const ids = (await pop.uidl()).map(({ id }) => id);
+   * const messages: Buffer[] = await pop.retrAll(ids);
+   * ```
+   */
+  retrAll(ids: readonly number[]): Promise<Buffer[]> {
+    ids.forEach(assertMessageId);
+    return this.#run(async () => {
+      const ahead = this.#capabilities.all.has('PIPELINING') ? PIPELINE_WINDOW : 1;
+      const limit = this.#options.maxMessageSize ?? 64 * 1024 * 1024;
+      const messages: Buffer[] = [];
+      let sent = 0;
+      try {
+        for (const id of ids) {
+          if (sent < ids.length && sent < messages.length + ahead) {
+            // One TLS record for the whole batch, not one per command.
+            this.#socket.cork();
+            while (sent < ids.length && sent < messages.length + ahead) this.#write(`RETR ${ids[sent++] as number}`);
+            process.nextTick(() => this.#socket.uncork());
+          }
+          const status = await this.#readStatus();
+          if (status.kind !== 'ok') throw this.#unexpected(`RETR ${id}`, status);
+          const chunks: Buffer[] = [];
+          let size = 0;
+          await this.#readMultiline((batch) => {
+            size += batch.length;
+            if (size > limit) throw this.#limit(`The message is larger than ${limit} bytes`);
+            chunks.push(batch);
+          });
+          messages.push(chunks.length === 1 ? (chunks[0] as Buffer) : Buffer.concat(chunks, size));
+        }
+      } catch (err) {
+        if (sent > messages.length + 1) this.#fail(toTransportError(err, 'POP3 RETR'));
+        throw err;
+      }
+      return messages;
+    });
   }
 
   /**
@@ -475,7 +564,7 @@ export class Pop3Client {
   async #readStatus(): Promise<Pop3Status> {
     // Redacted before anything reads it: a server that echoes the AUTH line must not carry the
     // token into a transcript, a log or an error's response.
-    const line = redact((await this.#readLine()).toString('utf8'), this.#secrets);
+    const line = this.#secrets.redact((await this.#readLine()).toString('utf8'));
     this.#transcript('server', line);
     return parsePop3Status(line);
   }
@@ -564,17 +653,15 @@ export class Pop3Client {
     this.#capabilities = parsePop3Capabilities(await this.#collectLines('CAPA'));
   }
 
+  // Required TLS stays required (RFC 2595 §2.2, RFC 8314): allowPlaintext never skips STLS.
   async #stls(): Promise<void> {
-    const allow = this.#options.allowPlaintext === true;
     if (!this.#capabilities.stls) {
-      if (allow) return;
       throw new TransportError('ERR_TLS_REQUIRED', 'The POP3 server does not offer STLS; refusing to authenticate without TLS', {
         kind: 'configuration',
       });
     }
     const status = await this.#command('STLS');
     if (status.kind !== 'ok') {
-      if (allow) return;
       throw new TransportError('ERR_TLS_REQUIRED', 'The POP3 server refused STLS; refusing to authenticate without TLS', {
         kind: 'configuration',
         response: status.text.slice(0, 200),
@@ -595,6 +682,48 @@ export class Pop3Client {
     this.#attach(this.#socket);
     this.#secure = true;
     await this.#capa();
+  }
+
+  /** One rule for every secret: never in clear, except security `none` to a loopback host with `allowPlaintext`. */
+  #requireEncryption(what: string): void {
+    if (!this.#secure && !plaintextAllowed(this.#endpoint, this.#options)) throw plaintextRefused(this.#endpoint, this.#options, 'POP3', what);
+  }
+
+  /** RFC 1939 `USER`/`PASS`. */
+  async #userPass(user: string, password: string): Promise<Outcome> {
+    assertSaslInput('user', user);
+    assertPassword(password);
+    this.#secrets.push(password);
+    const named = await this.#command(`USER ${user}`);
+    if (named.kind !== 'ok') return this.#refused('USER', named);
+    return this.#refused('PASS', await this.#command(`PASS ${password}`, `PASS ${SECRET}`));
+  }
+
+  /** RFC 5034 `AUTH PLAIN`, two-step unless `initialResponse`. */
+  async #plain(user: string, password: string): Promise<Outcome> {
+    const payload = buildPlain(user, password);
+    this.#secrets.push(password, payload);
+    let status: Pop3Status;
+    if (this.#options.initialResponse === true) {
+      status = await this.#command(`AUTH PLAIN ${payload}`, `AUTH PLAIN ${SECRET}`);
+    } else {
+      const ready = await this.#command('AUTH PLAIN');
+      if (ready.kind === 'ok') throw this.#unexpected('AUTH PLAIN', ready);
+      if (ready.kind === 'err') return this.#refused('AUTH PLAIN', ready);
+      status = await this.#command(payload, SECRET);
+    }
+    // PLAIN has no second round: a challenge here is cancelled (RFC 5034 "*") and counts as refused.
+    if (status.kind === 'continue') status = await this.#command('*');
+    return this.#refused('AUTH PLAIN', status);
+  }
+
+  /** `+OK` is success; `-ERR` a refusal, unless the server says the failure is its own (SYS, IN-USE). */
+  #refused(what: string, status: Pop3Status): Outcome {
+    if (status.kind === 'ok') return { ok: true };
+    if (status.kind === 'continue' || (status.code !== undefined && (status.code.startsWith('SYS') || status.code === 'IN-USE'))) {
+      throw this.#unexpected(what, status);
+    }
+    return { ok: false, response: `-ERR ${status.text}`.slice(0, 200), challenge: undefined };
   }
 
   #mechanism(): Pop3Mechanism {
@@ -643,13 +772,14 @@ function assertMessageId(id: number): void {
 }
 
 /**
- * Connects to the POP3 server of a page's settings and authenticates with the token source.
+ * Connects to the POP3 server of a page's settings and authenticates with the token source or
+ * the page's credentials.
  *
  * @param settings - The page's `server`, `port`, `security`, `timeout`.
- * @param source - The page's token source.
+ * @param source - The page's token source, or its credentials (token or password).
  * @param options - CA, plaintext permission, limits, timeouts, logger, clock.
  * @throws TransportError with `ERR_CONNECTION`, `ERR_DNS`, `ERR_TLS`, `ERR_TLS_REQUIRED`,
- * `ERR_AUTH_REJECTED`, `ERR_MAIL_PROTOCOL`, `ERR_MAIL_TIMEOUT` or `ERR_MAIL_LIMIT`.
+ * `ERR_AUTH_REJECTED`, `ERR_PASSWORD_REJECTED`, `ERR_MAIL_PROTOCOL`, `ERR_MAIL_TIMEOUT` or `ERR_MAIL_LIMIT`.
  *
  * @example
  * ```ts
@@ -658,7 +788,9 @@ function assertMessageId(id: number): void {
  * await pop.quit();
  * ```
  */
-export async function connectPop3(settings: PageSettings, source: TokenSource, options: Pop3Options = {}): Promise<Pop3Client> {
+export async function connectPop3(settings: PageSettings, source: TokenSource | MailCredentials, options: Pop3Options = {}): Promise<Pop3Client> {
+  // Before connecting: a refused host is never looked up nor contacted.
+  assertPlaintextAllowed(resolveEndpoint(settings, 'pop3', options), options, 'POP3');
   const client = await Pop3Client.connect(settings, options);
   try {
     await client.authenticate(source);

@@ -3,10 +3,11 @@
  * every `checkInterval` milliseconds.
  * @packageDocumentation
  */
-import { systemClock } from '../../clock.js';
+import { holdProcessOpen, systemClock } from '../../clock.js';
 import { toMailOAuthError, type MailOAuthError } from '../../errors.js';
 import { resolveLogger } from '../../logger.js';
 import type { PageSettings } from '../../settings/types.js';
+import type { MailCredentials } from '../credentials.js';
 import type { TokenSource } from '../token-source.js';
 import { connectPop3, type Pop3Options } from './client.js';
 
@@ -34,7 +35,7 @@ export interface FetchPop3Options extends Pop3Options {
  * Connects, authenticates, fetches the messages not yet known, optionally deletes them, quits.
  *
  * @param settings - The page's `server`, `port`, `security`, `timeout`.
- * @param source - The page's token source.
+ * @param source - The page's token source, or its credentials (token or password).
  * @param options - Deletion, known-UID filter, limits, CA, logger.
  * @returns The fetched messages, oldest first.
  * @throws TransportError (`ERR_CONNECTION`, `ERR_TLS`, `ERR_AUTH_REJECTED`, …) or the token source's error.
@@ -46,7 +47,7 @@ export interface FetchPop3Options extends Pop3Options {
  * for (const m of messages) if (m.uid) seen.add(m.uid);
  * ```
  */
-export async function fetchPop3(settings: PageSettings, source: TokenSource, options: FetchPop3Options = {}): Promise<Pop3Message[]> {
+export async function fetchPop3(settings: PageSettings, source: TokenSource | MailCredentials, options: FetchPop3Options = {}): Promise<Pop3Message[]> {
   const pop = await connectPop3(settings, source, options);
   try {
     let entries: Array<{ id: number; uid: string | undefined }>;
@@ -56,11 +57,10 @@ export async function fetchPop3(settings: PageSettings, source: TokenSource, opt
       entries = (await pop.list()).map(({ id }) => ({ id, uid: undefined }));
     }
     if (options.maxMessages !== undefined) entries = entries.slice(0, options.maxMessages);
-    const messages: Pop3Message[] = [];
-    for (const { id, uid } of entries) {
-      messages.push({ id, uid, content: await pop.retr(id) });
-      if (options.deleteAfterFetch === true) await pop.dele(id);
-    }
+    const contents = await pop.retrAll(entries.map(({ id }) => id));
+    const messages: Pop3Message[] = entries.map(({ id, uid }, index) => ({ id, uid, content: contents[index] as Buffer }));
+    // Deletions take effect only at QUIT, so marking them after every RETR succeeded changes nothing.
+    if (options.deleteAfterFetch === true) for (const { id } of entries) await pop.dele(id);
     await pop.quit();
     return messages;
   } catch (err) {
@@ -81,7 +81,7 @@ export interface Pop3PollerOptions extends FetchPop3Options {
 
 /** A running or stopped mail check. */
 export interface Pop3Poller {
-  /** Starts checking: the first check runs at once, then every `checkInterval`. Idempotent. */
+  /** Starts checking: the first check runs at once, then every `checkInterval`. Idempotent. A started poller keeps the Node.js process alive until {@link Pop3Poller.stop}. */
   start(): void;
   /** Stops checking and resolves when a check in progress has finished. */
   stop(): Promise<void>;
@@ -96,7 +96,7 @@ export interface Pop3Poller {
  * overlaps two checks, and keeps going after a failed check (reported through `onError`).
  *
  * @param settings - The page's settings (`checkInterval` in milliseconds is used when the option is absent).
- * @param source - The page's token source.
+ * @param source - The page's token source, or its credentials (token or password).
  * @param options - `onMessages`, `onError`, interval, fetch options.
  *
  * @example
@@ -111,13 +111,14 @@ export interface Pop3Poller {
  * await poller.stop();
  * ```
  */
-export function createPop3Poller(settings: PageSettings, source: TokenSource, options: Pop3PollerOptions): Pop3Poller {
+export function createPop3Poller(settings: PageSettings, source: TokenSource | MailCredentials, options: Pop3PollerOptions): Pop3Poller {
   const clock = options.clock ?? systemClock;
   const logger = resolveLogger(options.logger);
   const interval = options.checkInterval ?? settings.checkInterval ?? 300_000;
   let running = false;
   let timer: unknown;
   let inFlight: Promise<void> | undefined;
+  let release = (): void => undefined;
 
   const check = (): Promise<void> => {
     inFlight ??= (async () => {
@@ -140,11 +141,15 @@ export function createPop3Poller(settings: PageSettings, source: TokenSource, op
     start() {
       if (running) return;
       running = true;
+      // The clock's timers are unref'd; a started poller is work its owner asked for, so it holds
+      // the process open (a worker that only polls would otherwise exit before its first check).
+      release = holdProcessOpen();
       timer = clock.setTimeout(() => void check(), 0);
     },
     async stop() {
       running = false;
       clock.clearTimeout(timer);
+      release();
       await inFlight;
     },
     checkNow() {

@@ -27,7 +27,7 @@ const { createMailOAuth, mfpPages, localize } = require('mail-oauth');
   if (device.page('pop.emailPrint').status !== 'not-acquired') throw new Error('unexpected status');
   if (localize('acquired', 'de') !== 'Abgerufen') throw new Error('catalog');
   // The token path must start fast on a small device: no mail client library is loaded yet.
-  const eager = Object.keys(require.cache).filter((k) => /node_modules[\\/](emailjs|imapflow)[\\/]/.test(k));
+  const eager = Object.keys(require.cache).filter((k) => /node_modules[\\/](nodemailer|imapflow)[\\/]/.test(k));
   if (eager.length > 0) throw new Error(`loaded at import: ${eager.join(', ')}`);
   await device.close();
   console.log('CJS consumer ok');
@@ -35,3 +35,18 @@ const { createMailOAuth, mfpPages, localize } = require('mail-oauth');
 JS
 (cd "$work/esm" && node index.js)
 (cd "$work/cjs" && node index.js)
+# mail-oauth/postgres imports without pg (an optional peer) and says so, coded, on first use.
+cat > "$work/esm/postgres.js" <<'JS'
+import { postgresStore } from 'mail-oauth/postgres';
+const store = postgresStore({ connectionString: 'postgres://127.0.0.1/none', key: new Uint8Array(32) });
+const code = await store.get('k').then(() => 'resolved', (err) => err.code);
+if (code !== 'ERR_STORE_DRIVER') throw new Error(`expected ERR_STORE_DRIVER, got ${code}`);
+console.log('ESM mail-oauth/postgres ok');
+JS
+cat > "$work/cjs/postgres.js" <<'JS'
+const { postgresStore } = require('mail-oauth/postgres');
+if (typeof postgresStore !== 'function') throw new Error('postgresStore');
+console.log('CJS mail-oauth/postgres ok');
+JS
+(cd "$work/esm" && node postgres.js)
+(cd "$work/cjs" && node postgres.js)

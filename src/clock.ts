@@ -24,3 +24,25 @@ export const systemClock: Clock = {
     clearTimeout(handle as ReturnType<typeof setTimeout>);
   },
 };
+
+let holders = 0;
+let keepAliveHandle: ReturnType<typeof setInterval> | undefined;
+
+/**
+ * Keeps the process alive until the returned function is called (idempotent). The system clock's
+ * timers are unref'd so that background renewals never hold a process open; a caller awaiting a
+ * sign-in, or a running mail poller, takes a hold instead, whichever clock is injected.
+ * @internal
+ */
+export function holdProcessOpen(): () => void {
+  if (holders++ === 0) keepAliveHandle = setInterval(() => undefined, 3_600_000);
+  let held = true;
+  return () => {
+    if (!held) return;
+    held = false;
+    if (--holders === 0) {
+      clearInterval(keepAliveHandle);
+      keepAliveHandle = undefined;
+    }
+  };
+}

@@ -31,6 +31,7 @@ export type ErrorCode =
   | 'ERR_UNKNOWN_PROVIDER'
   | 'ERR_INVALID_OPTION'
   | 'ERR_SETTINGS_LOCKED_BY_TOKEN'
+  | 'ERR_INVALID_PASSWORD'
   // pages and topology
   | 'ERR_UNKNOWN_PAGE'
   | 'ERR_TOPOLOGY_DUPLICATE_PAGE'
@@ -53,6 +54,7 @@ export type ErrorCode =
   | 'ERR_AUTHORIZATION_CANCELLED'
   | 'ERR_AUTHORIZATION_FAILED'
   | 'ERR_STATE_MISMATCH'
+  | 'ERR_INVALID_REDIRECT_URI'
   | 'ERR_ACCOUNT_MISMATCH'
   | 'ERR_FLOW_UNSUPPORTED'
   | 'ERR_DEVICE_CLOSED'
@@ -65,6 +67,7 @@ export type ErrorCode =
   | 'ERR_HTTP_BODY_TOO_LARGE'
   | 'ERR_PROTOCOL'
   | 'ERR_ID_TOKEN'
+  | 'ERR_PROVIDER_METADATA'
   // store
   | 'ERR_STORE_READ'
   | 'ERR_STORE_WRITE'
@@ -72,6 +75,7 @@ export type ErrorCode =
   | 'ERR_STORE_KEY'
   | 'ERR_STORE_LOCKED'
   | 'ERR_STORE_VERSION'
+  | 'ERR_STORE_DRIVER'
   // transports
   | 'ERR_SASL_INVALID_INPUT'
   | 'ERR_CONNECTION'
@@ -79,10 +83,14 @@ export type ErrorCode =
   | 'ERR_TLS'
   | 'ERR_TLS_REQUIRED'
   | 'ERR_AUTH_REJECTED'
+  | 'ERR_PASSWORD_REJECTED'
+  | 'ERR_PASSWORD_NOT_SET'
   | 'ERR_SMTP_AUTH_DISABLED'
   | 'ERR_MAIL_PROTOCOL'
   | 'ERR_MAIL_TIMEOUT'
-  | 'ERR_MAIL_LIMIT';
+  | 'ERR_MAIL_LIMIT'
+  | 'ERR_MESSAGE_TOO_LARGE'
+  | 'ERR_ABORTED';
 
 /** Options shared by every {@link MailOAuthError}. */
 export interface MailOAuthErrorOptions {

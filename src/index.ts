@@ -3,8 +3,9 @@ export type { MailOAuth, MailOAuthOptions, Pop3Mailbox } from './device.js';
 export { Page } from './page.js';
 export type { ConnectionTestReport, GetTokenOptions, TokenInfo } from './page.js';
 export type { TokenSource } from './transports/token-source.js';
+export type { MailCredentials } from './transports/credentials.js';
 export type { TranscriptEntry, TransportOptions } from './transports/options.js';
-export type { MailAttachment, MailAttachmentFile, MailMessage, SendResult } from './transports/smtp.js';
+export type { MailAttachment, MailAttachmentFile, MailMessage, SendOptions, SendProgress, SendResult, SmtpPoolOptions } from './transports/smtp.js';
 export type { FetchPop3Options, Pop3Message, Pop3Poller, Pop3PollerOptions } from './transports/pop3/mailbox.js';
 export type { Pop3Client, Pop3Mechanism, Pop3Options } from './transports/pop3/client.js';
 export type { Pop3Capabilities, Pop3ListEntry, Pop3Stat, Pop3UidlEntry } from './transports/pop3/parser.js';
@@ -44,7 +45,7 @@ export type { TokenStore } from './store/types.js';
 export type { Clock } from './clock.js';
 export { systemClock } from './clock.js';
 export type { Logger, LogFields } from './logger.js';
-export type { AuthMethod, CommonSettings, MailboxSettings, PageSettings, Protocol, Security, SmtpSettings } from './settings/types.js';
+export type { AuthMethod, CommonSettings, MailboxSettings, PageSettings, PageSettingsInput, Protocol, Security, SmtpSettings } from './settings/types.js';
 export type {
   AuthorizationPrompt,
   DeviceCodePending,
@@ -73,6 +74,7 @@ export {
   TransportError,
 } from './errors.js';
 export type { ErrorCode, ErrorKind, ErrorRecord, MailOAuthErrorOptions } from './errors.js';
-export { localize, localizeError, locales, resolveLocale } from './messages/localize.js';
-export type { Locale } from './messages/localize.js';
+export { localize, localizeError, locales, resolveLocale, textKeys } from './messages/localize.js';
+export type { LanguageCatalog, Locale, LocaleMatch, PartialCatalog, TextKey } from './messages/localize.js';
+export type { UiCatalog, UiTextKey } from './messages/ui.js';
 export type { Catalog, MessageKey } from './messages/catalog.js';

@@ -1,11 +1,12 @@
 import type { Scope } from './machine/scope.js';
 import type { TokenStatus } from './machine/token-scope.js';
-import { localize } from './messages/localize.js';
+import type { Messages } from './messages/localize.js';
 import type { AuthorizationPrompt, Flow } from './oauth/types.js';
 import type { PageDefinition } from './registry/topology.js';
-import { validateSettings } from './settings/validate.js';
-import type { PageSettings, Protocol } from './settings/types.js';
-import { pageTokenSource } from './transports/page-source.js';
+import { validatePassword, validateSettings } from './settings/validate.js';
+import type { PageSettings, PageSettingsInput, Protocol } from './settings/types.js';
+import type { PasswordVault } from './store/password.js';
+import { pageCredentials } from './transports/page-source.js';
 import type { TransportOptions } from './transports/options.js';
 import { toMailOAuthError, type ErrorCode } from './errors.js';
 
@@ -18,7 +19,10 @@ export interface GetTokenOptions {
    * Default: the provider's preferred flow.
    */
   flow?: Flow;
-  /** For `authorization-code`: the redirect URI registered for the device (its web UI callback route, or a loopback URL). */
+  /**
+   * For `authorization-code`: the redirect URI registered for the device (its web UI callback route, or a loopback URL).
+   * Absolute, no fragment, `https:` or `http:` to a loopback host; else `ERR_INVALID_REDIRECT_URI`.
+   */
   redirectUri?: string;
 }
 
@@ -52,7 +56,10 @@ export interface ConnectionTestReport {
 export interface PageContext {
   providers: ReadonlySet<string>;
   locale: () => string;
+  /** The device's own lookup, so that languages added with `locales` reach statuses and test results. */
+  localize: Messages['localize'];
   transportOptions: () => TransportOptions;
+  passwords: PasswordVault;
 }
 
 /**
@@ -97,15 +104,28 @@ export class Page {
     return this.#scope.status;
   }
 
-  /** A copy of the page's settings (shared with linked pages). */
+  /** A copy of the page's settings (shared with linked pages). Never contains the password. */
   get settings(): PageSettings {
     return this.#scope.settings;
+  }
+
+  /** Whether a password is stored for this page (and its linked pages), for the settings form to show. */
+  get passwordSet(): boolean {
+    return this.#context.passwords.has(this.#scope.id);
+  }
+
+  /**
+   * The stored password, for the transports only. Never log it.
+   * @internal
+   */
+  storedPassword(): string | undefined {
+    return this.#context.passwords.get(this.#scope.id);
   }
 
   /** Display facts about the token, in the device's language (or `locale`). Never contains a token. */
   tokenInfo(locale: string = this.#context.locale()): TokenInfo {
     const status = this.#scope.status;
-    const info: TokenInfo = { status, statusText: localize(status, locale) };
+    const info: TokenInfo = { status, statusText: this.#context.localize(status, locale) };
     const account = this.#scope.tokenAccount;
     if (account !== undefined) info.account = account;
     const prompt = this.#scope.prompt;
@@ -128,16 +148,45 @@ export class Page {
    * {@link SettingsError} with a stable code and leaves the settings unchanged. Changing the
    * provider or the account while a token is held throws `ERR_SETTINGS_LOCKED_BY_TOKEN`.
    * Resolves once the settings are stored.
+   *
+   * `password` is write-only and kept in the token store, not in the settings: `''` or `null`
+   * removes it, and so does choosing `oauth2` or `none` (a password given together with those
+   * is dropped). When the store cannot be written, nothing changes: neither settings nor password.
+   *
+   * @example
+   * ```ts
+   * await page.configure({ server: 'mail.example.com', port: 587, security: 'starttls',
+   *                        authMethod: 'login', account: 'scanner', password: secretFromForm });
+   * page.passwordSet; // true
+   * ```
    */
-  async configure(settings: PageSettings): Promise<void> {
-    const patch = validateSettings(this.protocol, settings as Readonly<Record<string, unknown>>, this.#context.providers);
-    await this.#scope.configure({ ...this.#scope.settings, ...patch });
+  async configure(settings: PageSettingsInput): Promise<void> {
+    let fields = settings as Readonly<Record<string, unknown>>;
+    let password: string | null | undefined;
+    if (typeof settings === 'object' && settings !== null && 'password' in settings) {
+      const { password: given, ...rest } = settings;
+      fields = rest;
+      if (given !== undefined) password = validatePassword(given);
+    }
+    const patch = validateSettings(this.protocol, fields, this.#context.providers);
+    const next = { ...this.#scope.settings, ...patch };
+    if (next.authMethod !== 'plain' && next.authMethod !== 'login') password = null;
+    await this.#context.passwords.update(this.#scope.id, password, () => this.#scope.configure(next));
   }
 
   /**
    * Starts obtaining a token (the manual's **Get Token**). Resolves with what the administrator
    * must do: enter a code at an address, or open a sign-in URL. The status becomes
    * Waiting for Authorization, then Acquired once the provider has issued the token.
+   *
+   * While a sign-in is starting or waiting, another call with the same flow (and redirect URI)
+   * resolves with the same prompt: there is one sign-in per page. A call with another flow
+   * replaces it: callers still waiting on the replaced sign-in (this method, or
+   * {@link Page.waitForAuthorization}) reject with `ERR_AUTHORIZATION_CANCELLED`. To get a fresh
+   * code for the same flow, call {@link Page.cancelAuthorization} first.
+   *
+   * When the tokens cannot be stored, the sign-in fails with `ERR_STORE_WRITE` and the status
+   * stays Not Acquired (the page's `tokenInfo().errorCode` says so): fix the store, then Get Token again.
    */
   getToken(options: GetTokenOptions = {}): Promise<AuthorizationPrompt> {
     const request: { flow?: Flow; redirectUri?: string } = {};
@@ -156,7 +205,11 @@ export class Page {
     return this.#scope.completeAuthorization(callbackUrl);
   }
 
-  /** Resolves once a pending sign-in ends with a token; rejects with the reason if it ends otherwise. */
+  /**
+   * Resolves once a pending sign-in ends with a token; rejects with the reason if it ends
+   * otherwise (`ERR_AUTHORIZATION_CANCELLED` when it is cancelled or replaced). While it waits,
+   * the Node.js process stays alive, so a plain script can simply await it.
+   */
   waitForAuthorization(): Promise<void> {
     return this.#scope.authorizationSettled();
   }
@@ -178,7 +231,8 @@ export class Page {
 
   /**
    * The manual's connection test: connect to the page's server, secure the connection,
-   * authenticate with the token (renewing it first when due), run one real command (SMTP `NOOP`,
+   * authenticate with the token (renewing it first when due) or the password (`plain`, `login`;
+   * a refused password is `ERR_PASSWORD_REJECTED`), or not at all (SMTP `none`), run one real command (SMTP `NOOP`,
    * POP3 `STAT`, IMAP `SELECT INBOX`) and quit. Never throws: the outcome is a stable code and a
    * message in the device's language. When renewing the token failed, the message is the
    * manual's "Token update failed. Please delete the token and obtain it again."
@@ -195,13 +249,14 @@ export class Page {
     let params: Readonly<Record<string, string>> = {};
     try {
       const settings = this.settings;
-      if (settings.authMethod !== 'oauth2') {
+      if (settings.authMethod === undefined) {
         code = 'ERR_NOT_CONFIGURED';
       } else {
+        const credentials = pageCredentials(this);
         // The token first: a failed renewal is the manual's case, and needs no server to report.
-        await this.accessToken();
+        if (credentials.method === 'oauth2') await this.accessToken();
         const { testConnection } = await import('./transports/connection-test.js');
-        const result = await testConnection(this.protocol, settings, pageTokenSource(this), this.#context.transportOptions());
+        const result = await testConnection(this.protocol, settings, credentials, this.#context.transportOptions());
         code = result.code;
         hint = result.error?.hint;
         params = result.error?.params ?? {};
@@ -214,7 +269,7 @@ export class Page {
     }
     // The mail server cannot tell who signed in; name the accounts the device knows.
     const names = { expected: this.settings.account ?? '', actual: this.#scope.tokenAccount ?? '?', ...params };
-    const report: ConnectionTestReport = { ok: code === 'OK', code, message: localize(code, locale, names) };
+    const report: ConnectionTestReport = { ok: code === 'OK', code, message: this.#context.localize(code, locale, names) };
     if (hint !== undefined) report.hint = hint;
     return report;
   }

@@ -1,6 +1,6 @@
 import type { Dispatcher } from 'undici';
 import { createActor, waitFor, type SnapshotFrom } from 'xstate';
-import type { Clock } from '../clock.js';
+import { holdProcessOpen, type Clock } from '../clock.js';
 import {
   errorFromRecord,
   MailOAuthError,
@@ -59,6 +59,15 @@ export interface GetTokenRequest {
   redirectUri?: string;
 }
 
+/** A Get Token whose provider request is in flight. */
+interface StartingSignIn {
+  flow: Flow;
+  redirectUri: string | undefined;
+  prompt: Promise<AuthorizationPrompt>;
+  /** Rejects `prompt` with ERR_AUTHORIZATION_CANCELLED. */
+  abandon(): void;
+}
+
 /**
  * One token scope: the XState actor, its persistence, and the awaitable operations the pages
  * expose. All state lives in the actor; this class only translates calls into events and waits.
@@ -70,6 +79,10 @@ export class Scope {
   readonly #deps: ScopeDeps;
   readonly #persistence: ScopePersistence;
   readonly #actor;
+  /** The Get Token whose start is in flight, joined by a second request for the same flow. */
+  #starting: StartingSignIn | undefined;
+  /** Changes whenever a sign-in is abandoned, so that its waiters can tell. */
+  #signIn = 0;
 
   private constructor(deps: ScopeDeps, persistence: ScopePersistence, record: ScopeRecord | undefined) {
     this.id = deps.id;
@@ -80,6 +93,28 @@ export class Scope {
     this.#actor = createActor(machine, { input: { record, defaults: {} }, clock: deps.clock, id: deps.id });
     this.#actor.subscribe({ error: (err: unknown) => deps.logger.error('token scope stopped on an error', { scope: deps.id, code: toMailOAuthError(err).code }) });
     this.#actor.start();
+    this.#unwatch = deps.store.watch?.(deps.id, () => void this.#adoptStored()) ?? (() => undefined);
+  }
+
+  /** Stops the store's change notifications for this scope. */
+  readonly #unwatch: () => void;
+
+  /**
+   * Another instance stored a token (a shared store told us): when it is newer than ours, renew
+   * now. The renew path re-reads under the lock and adopts that token instead of calling the
+   * provider, so callers stop using a token the other instance may already have seen rejected.
+   */
+  async #adoptStored(): Promise<void> {
+    try {
+      if (this.#closed || !this.#actor.getSnapshot().matches({ acquired: 'ready' })) return;
+      const stored = await this.#persistence.load();
+      const snapshot = this.#actor.getSnapshot();
+      const { tokens, obtainedAt } = snapshot.context;
+      const newer = stored?.phase === 'acquired' && stored.tokens !== undefined && stored.tokens.accessToken !== tokens?.accessToken && (stored.obtainedAt ?? 0) > (obtainedAt ?? 0);
+      if (newer && !this.#closed && snapshot.matches({ acquired: 'ready' })) this.#actor.send({ type: 'REFRESH' });
+    } catch (err) {
+      this.#deps.logger.warn('could not read a token another instance stored', { scope: this.id, code: toMailOAuthError(err).code });
+    }
   }
 
   /** Loads the scope's record and starts its actor. Throws a StoreError for unreadable records. */
@@ -135,29 +170,78 @@ export class Scope {
     }
     this.#actor.send({ type: 'CONFIGURE', settings });
     const after = this.#actor.getSnapshot();
-    await this.#persistence.save(recordOf(after.context, phaseOf(after)));
+    try {
+      await this.#persistence.save(recordOf(after.context, phaseOf(after)));
+    } catch (err) {
+      const error = toMailOAuthError(err);
+      if (!this.#closed) this.#actor.send({ type: 'CONFIGURE_FAILED', settings: after.context.settings, previous: current, error: error.toJSON() });
+      throw error;
+    }
+    if (!this.#closed) this.#actor.send({ type: 'CONFIGURE_SAVED' });
   }
 
+  /**
+   * Starts a sign-in, or joins the one in progress. Rule for a second Get Token while one is
+   * starting or waiting: the same flow (and redirect URI) gets the same prompt; another flow
+   * replaces the first, whose callers still waiting (getToken, authorizationSettled) reject with
+   * ERR_AUTHORIZATION_CANCELLED, so nobody keeps a prompt the device abandoned without being told.
+   */
   async getToken(request: GetTokenRequest): Promise<AuthorizationPrompt> {
     this.#assertOpen();
-    const snapshot = this.#actor.getSnapshot();
+    let snapshot = this.#actor.getSnapshot();
+    // Other work (a deletion, a code exchange) ends first; a start in flight is joined or replaced below.
+    if (snapshot.hasTag('busy') && !snapshot.matches({ authorizing: 'starting' })) snapshot = await this.#waitIdle(snapshot.context.errorSeq);
     if (snapshot.hasTag('acquired')) {
       throw new TokenStateError('ERR_TOKEN_ALREADY_ACQUIRED', 'A token is already acquired; delete it first', { kind: 'usage' });
     }
-    if (snapshot.hasTag('busy')) await this.#waitIdle(snapshot.context.errorSeq);
     const adapter = this.#requireConfigured();
     const flow = request.flow ?? adapter.defaultFlow;
     if (!adapter.flows.includes(flow)) {
       throw new TokenStateError('ERR_FLOW_UNSUPPORTED', `Provider "${adapter.id}" does not support the ${flow} flow for mail`, { kind: 'configuration', params: { flow, provider: adapter.id } });
     }
-    const seq = this.#actor.getSnapshot().context.errorSeq;
-    this.#actor.send(request.redirectUri === undefined ? { type: 'GET_TOKEN', flow } : { type: 'GET_TOKEN', flow, redirectUri: request.redirectUri });
-    const after = await this.#waitIdle(seq);
-    if (after.context.errorSeq !== seq && !after.hasTag('acquired')) throw errorFromRecord(after.context.lastError as ErrorRecord);
-    if (after.hasTag('acquired')) return { kind: 'none' };
-    const { pending } = after.context;
-    if (pending === undefined) throw new TokenStateError('ERR_AUTHORIZATION_NOT_PENDING', 'The authorization did not start', { kind: 'transient' });
-    return promptOf(pending);
+    const { redirectUri } = request;
+    const starting = this.#starting;
+    if (starting !== undefined && starting.flow === flow && starting.redirectUri === redirectUri) return starting.prompt;
+    snapshot = this.#actor.getSnapshot();
+    const { pending } = snapshot.context;
+    if (
+      starting === undefined &&
+      snapshot.hasTag('waiting-for-authorization') &&
+      pending?.flow === flow &&
+      (pending.flow !== 'authorization-code' || redirectUri === undefined || pending.redirectUri === redirectUri)
+    ) {
+      return promptOf(pending);
+    }
+    this.#abandonSignIn();
+    const seq = snapshot.context.errorSeq;
+    let abandon!: () => void;
+    const abandoned = new Promise<never>((_, reject) => {
+      abandon = () => reject(new TokenStateError('ERR_AUTHORIZATION_CANCELLED', 'The sign-in was cancelled or replaced by another Get Token', { kind: 'usage' }));
+    });
+    this.#actor.send(redirectUri === undefined ? { type: 'GET_TOKEN', flow } : { type: 'GET_TOKEN', flow, redirectUri });
+    const started = (async (): Promise<AuthorizationPrompt> => {
+      const after = await this.#waitIdle(seq);
+      if (after.context.errorSeq !== seq && !after.hasTag('acquired')) throw errorFromRecord(after.context.lastError as ErrorRecord);
+      if (after.hasTag('acquired')) return { kind: 'none' };
+      const { pending: next } = after.context;
+      if (next === undefined) throw new TokenStateError('ERR_AUTHORIZATION_NOT_PENDING', 'The authorization did not start', { kind: 'transient' });
+      return promptOf(next);
+    })();
+    const entry: StartingSignIn = { flow, redirectUri, abandon, prompt: Promise.race([started, abandoned]) };
+    this.#starting = entry;
+    void entry.prompt
+      .catch(() => undefined)
+      .finally(() => {
+        if (this.#starting === entry) this.#starting = undefined;
+      });
+    return entry.prompt;
+  }
+
+  /** Tells the callers of the sign-in in progress (if any) that it is being abandoned. */
+  #abandonSignIn(): void {
+    this.#starting?.abandon();
+    this.#starting = undefined;
+    this.#signIn += 1;
   }
 
   async completeAuthorization(callbackUrl: string): Promise<void> {
@@ -176,7 +260,11 @@ export class Scope {
   async authorizationSettled(): Promise<void> {
     this.#assertOpen();
     const seq = this.#actor.getSnapshot().context.errorSeq;
-    const after = await this.#wait((s) => !s.hasTag('waiting-for-authorization') && !s.hasTag('busy'));
+    const signIn = this.#signIn;
+    const after = await this.#wait((s) => this.#signIn !== signIn || (!s.hasTag('waiting-for-authorization') && !s.hasTag('busy')));
+    if (this.#signIn !== signIn) {
+      throw new TokenStateError('ERR_AUTHORIZATION_CANCELLED', 'The sign-in was cancelled or replaced by another Get Token', { kind: 'usage' });
+    }
     if (after.hasTag('acquired')) return;
     if (after.context.errorSeq !== seq && after.context.lastError !== undefined) throw errorFromRecord(after.context.lastError);
     throw new TokenStateError('ERR_AUTHORIZATION_CANCELLED', 'The authorization ended without a token', { kind: 'usage' });
@@ -184,6 +272,7 @@ export class Scope {
 
   cancel(): void {
     this.#assertOpen();
+    if (this.#actor.getSnapshot().hasTag('waiting-for-authorization')) this.#abandonSignIn();
     this.#actor.send({ type: 'CANCEL' });
   }
 
@@ -241,6 +330,7 @@ export class Scope {
   /** Stops the actor (aborting anything in flight) and waits for queued writes. */
   async close(): Promise<void> {
     if (this.#closed) return;
+    this.#unwatch();
     this.#actor.stop();
     await this.#persistence.flush();
   }
@@ -279,10 +369,15 @@ export class Scope {
   }
 
   #wait(predicate: (snapshot: Snapshot) => boolean): Promise<Snapshot> {
-    return waitFor(this.#actor, predicate).catch((err: unknown) => {
-      if (this.#closed) throw new TokenStateError('ERR_DEVICE_CLOSED', 'The device was closed while waiting', { kind: 'usage' });
-      throw toMailOAuthError(err);
-    });
+    // The machine's timers are unref'd (background renewals must not hold a process open), so a
+    // caller awaiting one of them holds the process open until its wait settles.
+    const release = holdProcessOpen();
+    return waitFor(this.#actor, predicate)
+      .catch((err: unknown) => {
+        if (this.#closed) throw new TokenStateError('ERR_DEVICE_CLOSED', 'The device was closed while waiting', { kind: 'usage' });
+        throw toMailOAuthError(err);
+      })
+      .finally(release);
   }
 
   #waitIdle(seq: number): Promise<Snapshot> {

@@ -2,6 +2,7 @@ import { assign, fromPromise, setup } from 'xstate';
 import type { ErrorRecord } from '../errors.js';
 import { AuthorizationError, toMailOAuthError } from '../errors.js';
 import type { Flow, PendingAuthorization, TokenSet } from '../oauth/types.js';
+import { MAX_DEVICE_INTERVAL_MS, MIN_DEVICE_INTERVAL_MS } from '../oauth/device-code.js';
 import type { AuthorizationStart, DevicePollResult } from '../providers/types.js';
 import type { PageSettings } from '../settings/types.js';
 import { backoffDelay, type BackoffPolicy } from './backoff.js';
@@ -63,6 +64,8 @@ export interface ScopeContext {
 /** Events a token scope accepts. @internal */
 export type ScopeEvent =
   | { type: 'CONFIGURE'; settings: PageSettings }
+  | { type: 'CONFIGURE_SAVED' }
+  | { type: 'CONFIGURE_FAILED'; settings: PageSettings; previous: PageSettings; error: ErrorRecord }
   | { type: 'GET_TOKEN'; flow: Flow; redirectUri?: string }
   | { type: 'CALLBACK'; url: string }
   | { type: 'CANCEL' }
@@ -150,9 +153,10 @@ export function createTokenScopeMachine(services: ScopeServices) {
       save: fromPromise<void, ScopeRecord>(({ input, signal }) => services.save(input, signal)),
       remove: fromPromise<void, { settings: PageSettings; tokens: TokenSet | undefined; record: ScopeRecord }>(
         async ({ input, signal }) => {
-          // Local deletion must not wait on, or fail because of, the provider.
-          if (input.tokens !== undefined) void services.revoke({ settings: input.settings, tokens: input.tokens }, signal);
           await services.save(input.record, signal);
+          // Local deletion must not wait on, or fail because of, the provider; and a token the
+          // device still holds (its deletion could not be stored) must not be revoked under it.
+          if (input.tokens !== undefined) void services.revoke({ settings: input.settings, tokens: input.tokens }, signal);
         },
       ),
     },
@@ -177,6 +181,7 @@ export function createTokenScopeMachine(services: ScopeServices) {
         return kind === 'transient' || kind === 'protocol';
       },
       forgedCallback: ({ event }) => toMailOAuthError((event as unknown as { error: unknown }).error).code === 'ERR_STATE_MISMATCH',
+      storeWriteFailed: ({ context }) => context.lastError?.code === 'ERR_STORE_WRITE',
       renewSaved: ({ event }) => (event as unknown as { output: RenewResult }).output.saved,
       renewalDue: ({ context }) => services.now() >= renewAt(context),
       expired: ({ context }) => context.tokens === undefined || services.now() >= context.tokens.expiresAt,
@@ -186,7 +191,9 @@ export function createTokenScopeMachine(services: ScopeServices) {
       retry: ({ context }) => retryDelay(context),
       untilAuthorizationExpires: ({ context }) => Math.max(0, (context.pending?.expiresAt ?? 0) - services.now()),
       pollInterval: ({ context }) => {
-        const interval = context.pending?.flow === 'device-code' ? context.pending.intervalMs : 5_000;
+        // The bounds also cover a device code restored from a record written before they existed.
+        const requested = context.pending?.flow === 'device-code' ? context.pending.intervalMs : 5_000;
+        const interval = Math.min(MAX_DEVICE_INTERVAL_MS, Math.max(MIN_DEVICE_INTERVAL_MS, requested));
         // RFC 8628 §3.5: back off further on timeouts and connection failures.
         return context.attempt === 0 ? interval : Math.max(interval, retryDelay(context));
       },
@@ -215,6 +222,17 @@ export function createTokenScopeMachine(services: ScopeServices) {
     },
     on: {
       CONFIGURE: { actions: assign({ settings: ({ event }) => event.settings }) },
+      // A write just succeeded: an earlier store failure no longer describes the page.
+      CONFIGURE_SAVED: { guard: 'storeWriteFailed', actions: assign({ lastError: undefined }) },
+      // The settings are applied before their write so that records written meanwhile carry them;
+      // a failed write puts the previous ones back unless another configure has replaced them since.
+      // No errorSeq bump: callers waiting on a sign-in or a renewal must not take this for their failure.
+      CONFIGURE_FAILED: {
+        actions: assign(({ context, event }) => ({
+          settings: context.settings === event.settings ? event.previous : context.settings,
+          lastError: event.error,
+        })),
+      },
     },
     initial: 'restoring',
     states: {
@@ -359,8 +377,11 @@ export function createTokenScopeMachine(services: ScopeServices) {
               src: 'save',
               input: ({ context }) => recordOf({ ...context, pending: undefined }, 'acquired'),
               onDone: { target: '#tokenScope.acquired', actions: assign({ pending: undefined, flow: undefined, attempt: 0, lastError: undefined }) },
-              // The tokens stay in memory; they are served only once stored.
-              onError: { target: '#tokenScope.acquired.unsaved', actions: assign(({ context, event }) => ({ pending: undefined, flow: undefined, ...failed(context, event.error) })) },
+              // Tokens a sign-in could not store are dropped: Acquired would promise a token that a
+              // restart loses and that is never served, and waiters would wait for a write retry.
+              // Not Acquired with ERR_STORE_WRITE tells the administrator to fix the store and sign in again.
+              // (A renewal keeps its unsaved tokens instead: see acquired.unsaved.)
+              onError: { target: '#tokenScope.notAcquired', actions: assign(({ context, event }) => ({ ...cleared, ...failed(context, event.error) })) },
             },
           },
         },
@@ -443,7 +464,12 @@ export function createTokenScopeMachine(services: ScopeServices) {
           src: 'remove',
           input: ({ context }) => ({ settings: context.settings, tokens: context.tokens, record: recordOf(context, 'not-acquired') }),
           onDone: { target: 'notAcquired', actions: assign({ ...cleared, attempt: 0, lastError: undefined }) },
-          onError: { target: 'notAcquired', actions: assign(({ context, event }) => ({ ...cleared, attempt: 0, ...failed(context, event.error) })) },
+          // The store still holds the token: showing Not Acquired would last only until a restart.
+          onError: [
+            { guard: 'restoredInvalid', target: 'invalid', actions: assign(({ context, event }) => failed(context, event.error)) },
+            { guard: 'restoredAcquired', target: 'acquired', actions: assign(({ context, event }) => failed(context, event.error)) },
+            { target: 'notAcquired', actions: assign(({ context, event }) => ({ ...cleared, attempt: 0, ...failed(context, event.error) })) },
+          ],
         },
       },
     },

@@ -5,7 +5,7 @@
  * exchange the code.
  * @packageDocumentation
  */
-import { AuthorizationError, OAuthError } from '../errors.js';
+import { AuthorizationError, OAuthError, SettingsError } from '../errors.js';
 import type { GrantContext } from '../providers/types.js';
 import type { ClientAuth } from './client-auth.js';
 import { classifyOAuthError } from './errors.js';
@@ -49,6 +49,7 @@ export interface AuthorizationRequestOptions {
  * ```
  */
 export function createAuthorizationRequest(options: AuthorizationRequestOptions): RedirectPending {
+  assertRedirectUri(options.redirectUri);
   const state = randomToken();
   const nonce = randomToken();
   const codeVerifier = randomToken();
@@ -77,19 +78,80 @@ export function createAuthorizationRequest(options: AuthorizationRequestOptions)
 }
 
 /**
- * Reads the redirect the browser arrived at and returns the authorization code. Refuses, with
- * nothing exchanged: an expired authorization (`ERR_AUTHORIZATION_EXPIRED`), a URL that is not
- * the redirect URI or has another `state` (`ERR_STATE_MISMATCH`), an `error` from the provider
- * (`ERR_AUTHORIZATION_DENIED` for `access_denied`, else `ERR_AUTHORIZATION_FAILED`, RFC 6749
- * fields kept), a missing code (`ERR_AUTHORIZATION_FAILED`), and an `iss` (RFC 9207) that is
- * not `expectedIssuer`.
+ * Refuses, with `ERR_INVALID_REDIRECT_URI` (kind `usage`), a redirect URI the provider must not
+ * send a code to: not an absolute URL, with a fragment (RFC 6749 §3.1.2), or neither `https:`
+ * nor `http:` to a loopback host (127.0.0.0/8, `[::1]`, `localhost`; RFC 8252 §7.3) — plain
+ * HTTP elsewhere would carry the code across the network in clear.
  *
  * @example
  * ```ts
- * const code = readAuthorizationCallback(pending, 'http://127.0.0.1:8765/callback?code=…&state=…', Date.now());
+ * assertRedirectUri('http://127.0.0.1:8765/callback'); // passes
+ * assertRedirectUri('http://printer.local/callback');   // throws ERR_INVALID_REDIRECT_URI
  * ```
  */
-export function readAuthorizationCallback(pending: RedirectPending, callbackUrl: string, now: number, expectedIssuer?: string): string {
+export function assertRedirectUri(redirectUri: string): void {
+  const refuse = (reason: string): SettingsError =>
+    new SettingsError('ERR_INVALID_REDIRECT_URI', `The redirect URI ${reason}`, { kind: 'usage', params: { option: 'redirectUri' } });
+  // URL parsing trims and drops tabs/newlines, but the provider compares the string as sent.
+  if (typeof redirectUri !== 'string' || /[\s\u0000-\u001f\u007f]/.test(redirectUri)) throw refuse('is not an absolute URL');
+  let url: URL;
+  try {
+    url = new URL(redirectUri);
+  } catch {
+    throw refuse('is not an absolute URL');
+  }
+  if (redirectUri.includes('#')) throw refuse('must not contain a fragment (#)');
+  if (url.protocol === 'https:') return;
+  if (url.protocol === 'http:' && isLoopbackHost(url.hostname)) return;
+  throw refuse('must use https://, or http:// only to 127.0.0.1, [::1] or localhost');
+}
+
+function isLoopbackHost(hostname: string): boolean {
+  return /^127\.\d{1,3}\.\d{1,3}\.\d{1,3}$/.test(hostname) || hostname === '[::1]' || hostname.toLowerCase() === 'localhost';
+}
+
+/** What the `iss` of an authorization response (RFC 9207) must satisfy. */
+export interface CallbackIssuerExpectation {
+  /** The accepted issuer(s); a single one may be Microsoft's `{tenantid}` template. */
+  issuer: string | readonly string[];
+  /** The issuer advertises `authorization_response_iss_parameter_supported`: a response without `iss` is refused. */
+  required?: boolean | undefined;
+  /** With a `{tenantid}` template: the configured tenant GUID the `iss` must name. */
+  tenantId?: string | undefined;
+}
+
+/** A redirect that passed every check. */
+export interface AuthorizationResponse {
+  /** The authorization code (secret). */
+  code: string;
+  /** The response's `iss` (RFC 9207), when it had one; already checked against the expectation. */
+  issuer: string | undefined;
+}
+
+const TENANT_GUID = '[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}';
+
+/**
+ * Reads the redirect the browser arrived at and returns the authorization code with the
+ * response's `iss`. Refuses, with nothing exchanged: an expired authorization
+ * (`ERR_AUTHORIZATION_EXPIRED`); `ERR_STATE_MISMATCH` for a URL that is not the redirect URI,
+ * has another `state`, or fails RFC 9207 — an `iss` that is not the expected issuer (for a
+ * `{tenantid}` template: not that shape with a tenant GUID, or another tenant than a configured
+ * GUID), or no `iss` although the issuer advertises it; an `error` from the provider
+ * (`ERR_AUTHORIZATION_DENIED` for `access_denied`, else `ERR_AUTHORIZATION_FAILED`, RFC 6749
+ * fields kept); a missing code (`ERR_AUTHORIZATION_FAILED`).
+ *
+ * @example
+ * ```ts
+ * const { code } = readAuthorizationResponse(pending, 'http://127.0.0.1:8765/callback?code=…&state=…&iss=…', Date.now(),
+ *   { issuer: 'https://login.example', required: true });
+ * ```
+ */
+export function readAuthorizationResponse(
+  pending: RedirectPending,
+  callbackUrl: string,
+  now: number,
+  expected?: string | CallbackIssuerExpectation,
+): AuthorizationResponse {
   if (now > pending.expiresAt) {
     throw new AuthorizationError('ERR_AUTHORIZATION_EXPIRED', 'The sign-in took too long; press Get Token again', { kind: 'definite' });
   }
@@ -99,18 +161,17 @@ export function readAuthorizationCallback(pending: RedirectPending, callbackUrl:
   } catch {
     throw new AuthorizationError('ERR_STATE_MISMATCH', 'The pasted address is not a URL', { kind: 'usage' });
   }
-  const expected = new URL(pending.redirectUri);
-  if (url.origin !== expected.origin || url.pathname !== expected.pathname) {
+  const expectedUrl = new URL(pending.redirectUri);
+  if (url.origin !== expectedUrl.origin || url.pathname !== expectedUrl.pathname) {
     throw new AuthorizationError('ERR_STATE_MISMATCH', 'The address is not the redirect address of this authorization', { kind: 'usage' });
   }
   const params = url.searchParams;
   if (params.get('state') !== pending.state) {
     throw new AuthorizationError('ERR_STATE_MISMATCH', 'The redirect does not belong to this authorization (state mismatch)', { kind: 'usage' });
   }
-  const iss = params.get('iss');
-  if (iss !== null && expectedIssuer !== undefined && !expectedIssuer.includes('{') && iss !== expectedIssuer) {
-    throw new AuthorizationError('ERR_STATE_MISMATCH', 'The redirect names another issuer (RFC 9207)', { kind: 'usage' });
-  }
+  const iss = params.get('iss') ?? undefined;
+  // RFC 9207 §2.4: checked before the error fields, which an attacker's server could also send.
+  checkResponseIssuer(iss, typeof expected === 'string' ? { issuer: expected } : expected);
   const error = params.get('error');
   if (error !== null) {
     const description = params.get('error_description');
@@ -131,7 +192,49 @@ export function readAuthorizationCallback(pending: RedirectPending, callbackUrl:
   if (code === null || code.length === 0) {
     throw new AuthorizationError('ERR_AUTHORIZATION_FAILED', 'The redirect carries no authorization code', { kind: 'protocol' });
   }
-  return code;
+  return { code, issuer: iss };
+}
+
+/**
+ * {@link readAuthorizationResponse}, returning only the code.
+ *
+ * @example
+ * ```ts
+ * const code = readAuthorizationCallback(pending, 'http://127.0.0.1:8765/callback?code=…&state=…', Date.now());
+ * ```
+ */
+export function readAuthorizationCallback(
+  pending: RedirectPending,
+  callbackUrl: string,
+  now: number,
+  expected?: string | CallbackIssuerExpectation,
+): string {
+  return readAuthorizationResponse(pending, callbackUrl, now, expected).code;
+}
+
+function checkResponseIssuer(iss: string | undefined, expected: CallbackIssuerExpectation | undefined): void {
+  if (expected === undefined) return;
+  const mismatch = (why: string): AuthorizationError =>
+    new AuthorizationError('ERR_STATE_MISMATCH', `The redirect ${why} (RFC 9207)`, { kind: 'usage', params: { reason: 'issuer' } });
+  if (iss === undefined) {
+    if (expected.required === true) throw mismatch('carries no iss although the issuer sends one');
+    return;
+  }
+  const accepted = typeof expected.issuer === 'string' ? [expected.issuer] : expected.issuer;
+  const template = accepted.length === 1 && accepted[0]?.includes('{tenantid}') === true ? accepted[0] : undefined;
+  if (template === undefined) {
+    if (!accepted.includes(iss)) throw mismatch('names another issuer');
+    return;
+  }
+  const [before, after] = template.split('{tenantid}') as [string, string];
+  const shape = new RegExp(`^${escapeRegExp(before)}(${TENANT_GUID})${escapeRegExp(after)}$`);
+  const tenant = shape.exec(iss)?.[1];
+  if (tenant === undefined) throw mismatch('names an issuer that is not a tenant of this provider');
+  if (expected.tenantId !== undefined && tenant.toLowerCase() !== expected.tenantId.toLowerCase()) throw mismatch('names another tenant');
+}
+
+function escapeRegExp(text: string): string {
+  return text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
 }
 
 /** Options of {@link exchangeAuthorizationCode}. */
@@ -169,5 +272,5 @@ export async function exchangeAuthorizationCode(
     context,
     options,
   );
-  return parseTokenResponse(json, { flow: 'authorization-code', now: context.clock.now() });
+  return parseTokenResponse(json, { flow: 'authorization-code', now: context.clock.now(), minLifetimeMs: options.minTokenLifetimeMs });
 }

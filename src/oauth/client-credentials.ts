@@ -7,7 +7,7 @@
 import { SettingsError } from '../errors.js';
 import type { GrantContext } from '../providers/types.js';
 import type { ClientAuth } from './client-auth.js';
-import { tokenEndpointRequest } from './token-endpoint.js';
+import { tokenGrant } from './token-endpoint.js';
 import type { EndpointOptions } from './token-endpoint.js';
 import { parseTokenResponse } from './token-response.js';
 import type { ParsedTokenResponse } from './token-response.js';
@@ -41,14 +41,9 @@ export async function clientCredentialsGrant(
       params: { option: 'clientSecret' },
     });
   }
-  const json = await tokenEndpointRequest(
-    tokenEndpoint,
-    { ...options.extraParams, grant_type: 'client_credentials', scope },
-    client,
-    context,
-    options,
+  const parsed = await tokenGrant(tokenEndpoint, { ...options.extraParams, grant_type: 'client_credentials', scope }, client, context, options, (json) =>
+    parseTokenResponse(json, { flow: 'client-credentials', now: context.clock.now(), minLifetimeMs: options.minTokenLifetimeMs }),
   );
-  const parsed = parseTokenResponse(json, { flow: 'client-credentials', now: context.clock.now() });
   // An app-only grant is renewed by running it again, never by a refresh token.
   delete parsed.tokens.refreshToken;
   return parsed;

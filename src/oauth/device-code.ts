@@ -5,6 +5,8 @@
  * (a replayed device code revokes the grant at real servers).
  * @packageDocumentation
  */
+import { AuthorizationError, TransportError, toMailOAuthError } from '../errors.js';
+import type { MailOAuthError } from '../errors.js';
 import type { GrantContext, DevicePollResult } from '../providers/types.js';
 import type { ClientAuth } from './client-auth.js';
 import { errorFromResponse, oauthError, readOAuthErrorBody } from './errors.js';
@@ -18,10 +20,30 @@ import type { DeviceCodePending } from './types.js';
 
 /** RFC 8628 §3.2: the polling interval when the server sends none, 5 s. */
 export const DEFAULT_DEVICE_INTERVAL_MS = 5_000;
+/**
+ * The shortest polling interval accepted from a server, 1 s: a smaller `interval` would have the
+ * device poll hundreds of times a second.
+ */
+export const MIN_DEVICE_INTERVAL_MS = 1_000;
+/**
+ * The longest polling interval taken from a server, 60 s; a larger `interval` counts as this.
+ * RFC 8628 sets no ceiling, but a provider asking for more than a minute between polls is
+ * pathological (Microsoft and Google ask 5 s), and `1e308` made the wait `Infinity`, which Node
+ * turns into a timer of about 24.8 days. Polling sooner than asked is safe: the server answers
+ * `slow_down` and the interval grows.
+ */
+export const MAX_DEVICE_INTERVAL_MS = 60_000;
 /** RFC 8628 §3.5: what `slow_down` adds to the interval, 5 s. */
 export const SLOW_DOWN_STEP_MS = 5_000;
 /** The device code lifetime assumed when the server sends no `expires_in`: 900 s. */
 export const DEFAULT_DEVICE_EXPIRES_MS = 900_000;
+/**
+ * The longest device code lifetime taken from a server, 1 h; a larger `expires_in` counts as
+ * this. Microsoft sends 900 s and Google 1800 s; without a ceiling `1e308` gave a code that
+ * never expired locally (and `null` once the record was JSON). Stopping early is harmless: the
+ * administrator presses Get Token again.
+ */
+export const MAX_DEVICE_EXPIRES_MS = 3_600_000;
 
 /** The grant type of a device code poll. */
 export const DEVICE_CODE_GRANT = 'urn:ietf:params:oauth:grant-type:device_code';
@@ -34,7 +56,9 @@ export interface DeviceAuthorizationOptions extends EndpointOptions {
 
 /**
  * Asks the device authorization endpoint for a user code. Google's `verification_url` is
- * normalised to `verificationUri`; a missing `interval` means 5 s.
+ * normalised to `verificationUri`; a missing `interval` means 5 s, and `interval` is held between
+ * {@link MIN_DEVICE_INTERVAL_MS} and {@link MAX_DEVICE_INTERVAL_MS}, `expires_in` at most
+ * {@link MAX_DEVICE_EXPIRES_MS}.
  *
  * @example
  * ```ts
@@ -49,9 +73,10 @@ export async function startDeviceAuthorization(
   context: GrantContext,
   options: DeviceAuthorizationOptions = {},
 ): Promise<DeviceCodePending> {
-  const res = await postForm(endpoint, { ...options.extraParams, scope }, client, context, options);
-  if (res.status !== 200) throw errorFromResponse(res, 'device authorization endpoint', options.hint);
-  const json = parseJsonObject(res, 'device authorization response');
+  const json = await postForm(endpoint, { ...options.extraParams, scope }, client, context, options, (res, redact) => {
+    if (res.status !== 200) throw errorFromResponse(res, 'device authorization endpoint', options.hint, redact);
+    return parseJsonObject(res, 'device authorization response');
+  });
   const deviceCode = json.device_code;
   const userCode = json.user_code;
   const verificationUri = json.verification_uri ?? json.verification_url;
@@ -66,8 +91,8 @@ export async function startDeviceAuthorization(
     deviceCode,
     userCode,
     verificationUri,
-    expiresAt: now + positiveSeconds(json.expires_in, DEFAULT_DEVICE_EXPIRES_MS / 1000) * 1000,
-    intervalMs: positiveSeconds(json.interval, DEFAULT_DEVICE_INTERVAL_MS / 1000) * 1000,
+    expiresAt: now + Math.min(MAX_DEVICE_EXPIRES_MS, positiveSeconds(json.expires_in, DEFAULT_DEVICE_EXPIRES_MS / 1000) * 1000),
+    intervalMs: Math.min(MAX_DEVICE_INTERVAL_MS, Math.max(MIN_DEVICE_INTERVAL_MS, positiveSeconds(json.interval, DEFAULT_DEVICE_INTERVAL_MS / 1000) * 1000)),
   };
   const complete = json.verification_uri_complete;
   if (typeof complete === 'string' && /^https?:\/\//.test(complete)) pending.verificationUriComplete = complete;
@@ -82,7 +107,8 @@ export type DevicePoll = Exclude<DevicePollResult, { kind: 'tokens' }> | ({ kind
  * `slow_down` → `slow-down` (the caller adds {@link SLOW_DOWN_STEP_MS} for the rest of the
  * session), tokens → `tokens`. `access_denied` and Microsoft's `authorization_declined` throw
  * `ERR_AUTHORIZATION_DENIED`, `expired_token` throws `ERR_AUTHORIZATION_EXPIRED` (both
- * `definite`); a timeout or 5xx is transient (back off and poll again).
+ * `definite`); a timeout or 5xx is transient (back off and poll again). A 2xx answer the client
+ * cannot use ends the authorization (see {@link authorizationEnded}): the device code is spent.
  *
  * @example
  * ```ts
@@ -97,24 +123,62 @@ export async function pollDeviceToken(
   context: GrantContext,
   options: EndpointOptions & { hint?: HintResolver | undefined } = {},
 ): Promise<DevicePoll> {
-  const res = await postForm(tokenEndpoint, { grant_type: DEVICE_CODE_GRANT, device_code: pending.deviceCode }, client, context, options);
-  if (res.status === 200) {
-    const json = parseJsonObject(res, 'token response');
-    return { kind: 'tokens', ...parseTokenResponse(json, { flow: 'device-code', now: context.clock.now() }) };
+  try {
+    return await postForm(tokenEndpoint, { grant_type: DEVICE_CODE_GRANT, device_code: pending.deviceCode }, client, context, options, (res, redact) => {
+      if (isSuccess(res.status)) {
+        try {
+          const json = parseJsonObject(res, 'token response');
+          const parsed = parseTokenResponse(json, { flow: 'device-code', now: context.clock.now(), minLifetimeMs: options.minTokenLifetimeMs });
+          return { kind: 'tokens' as const, ...parsed };
+        } catch (err) {
+          throw authorizationEnded(err);
+        }
+      }
+      if (res.status === 400 || res.status === 401) {
+        let json: Record<string, unknown> | undefined;
+        try {
+          json = parseJsonObject(res, 'token response');
+        } catch {
+          json = undefined;
+        }
+        const details = json === undefined ? undefined : readOAuthErrorBody(json, res.status);
+        if (details?.error === 'authorization_pending') return { kind: 'pending' as const };
+        if (details?.error === 'slow_down') return { kind: 'slow-down' as const };
+        if (details !== undefined && json !== undefined) throw oauthError(res, details, json, options.hint, redact);
+      }
+      throw errorFromResponse(res, 'token endpoint', options.hint, redact);
+    });
+  } catch (err) {
+    // A 2xx answer cut off by the size cap was still an answer: the code may already be spent.
+    if (err instanceof TransportError && err.responseCode !== undefined && isSuccess(err.responseCode)) throw authorizationEnded(err);
+    throw err;
   }
-  if (res.status === 400 || res.status === 401) {
-    let json: Record<string, unknown> | undefined;
-    try {
-      json = parseJsonObject(res, 'token response');
-    } catch {
-      json = undefined;
-    }
-    const details = json === undefined ? undefined : readOAuthErrorBody(json, res.status);
-    if (details?.error === 'authorization_pending') return { kind: 'pending' };
-    if (details?.error === 'slow_down') return { kind: 'slow-down' };
-    if (details !== undefined && json !== undefined) throw oauthError(res, details, json, options.hint);
-  }
-  throw errorFromResponse(res, 'token endpoint', options.hint);
+}
+
+/**
+ * The error that ends a device authorization after the token endpoint answered 2xx with
+ * something the client refused (no access_token, wrong token_type, short expires_in, not JSON,
+ * an ID token that does not verify). Polling again would replay the device code, which real
+ * issuers treat as an attack and answer by revoking the grant; so a retryable failure becomes
+ * `ERR_AUTHORIZATION_FAILED` of kind `definite`. Failures that already end it are returned as they are.
+ *
+ * @example
+ * ```ts
+ * const tokens = await finish(parsed).catch((err: unknown) => { throw authorizationEnded(err); });
+ * ```
+ */
+export function authorizationEnded(err: unknown): MailOAuthError {
+  const error = toMailOAuthError(err);
+  if (error.kind !== 'transient' && error.kind !== 'protocol') return error;
+  return new AuthorizationError(
+    'ERR_AUTHORIZATION_FAILED',
+    `The provider answered the sign-in with tokens the device refused (${error.code}); the device code is spent. Press Get Token again`,
+    { kind: 'definite', cause: error, params: { reason: error.code } },
+  );
+}
+
+function isSuccess(status: number): boolean {
+  return status >= 200 && status < 300;
 }
 
 function positiveSeconds(value: unknown, fallback: number): number {

@@ -147,13 +147,17 @@ export async function httpRequest(req: HttpRequest, options: HttpOptions = {}): 
 export function parseJsonObject(res: HttpResponse, what: string): Record<string, unknown> {
   const type = res.headers['content-type'] ?? '';
   if (!/^application\/(?:[\w.+-]+\+)?json\b/i.test(type.trim())) {
-    throw protocolError(`The ${what} is not JSON (HTTP ${res.status}, content type "${type.slice(0, 60)}")`, res.status);
+    // A header may echo what was sent; only a plain media type is worth naming.
+    const media = (type.split(';', 1)[0] ?? '').trim();
+    const shown = /^[\w.+-]{1,30}\/[\w.+-]{1,30}$/.test(media) ? media : '…';
+    throw protocolError(`The ${what} is not JSON (HTTP ${res.status}, content type "${shown}")`, res.status);
   }
   let value: unknown;
   try {
     value = JSON.parse(res.text);
-  } catch (err) {
-    throw protocolError(`The ${what} is malformed JSON (HTTP ${res.status})`, res.status, err);
+  } catch {
+    // JSON.parse's message quotes the body, which may echo a sent secret: it is not kept as cause.
+    throw protocolError(`The ${what} is malformed JSON (HTTP ${res.status})`, res.status);
   }
   if (typeof value !== 'object' || value === null || Array.isArray(value)) {
     throw protocolError(`The ${what} is not a JSON object (HTTP ${res.status})`, res.status);

@@ -109,24 +109,110 @@ export async function verifyIdToken(idToken: string, jwks: JwksSource, expected:
   } catch (err) {
     if (err instanceof MailOAuthError) throw err;
     const reason = err instanceof joseErrors.JOSEError ? err.code : err instanceof Error ? err.message : 'invalid';
-    throw new AuthorizationError('ERR_ID_TOKEN', `The ID token was refused (${reason})`, { kind: 'definite', cause: err });
+    const timing = err instanceof joseErrors.JWTExpired || err instanceof joseErrors.JWTClaimValidationFailed ? err : undefined;
+    const hint = timing === undefined ? undefined : clockHint(timing.claim, timing.payload, context.clock.now(), expected.clockToleranceS ?? 120);
+    throw new AuthorizationError('ERR_ID_TOKEN', `The ID token was refused (${reason})`, {
+      kind: 'definite',
+      cause: err,
+      ...(hint === undefined ? {} : { hint, params: { reason: 'clock' } }),
+    });
   }
 }
 
+/** How far beyond the allowed skew a time claim must be off before the device clock is blamed: 2 minutes. */
+const CLOCK_HINT_MARGIN_S = 120;
+
 /**
- * The signed-in account named by ID token claims: `email`, else `preferred_username`, else `upn`.
+ * A device clock that is off by more than a token's lifetime makes every sign-in fail, and
+ * "ID token refused" alone sends the administrator to the provider instead of the clock.
+ * The timestamps come from a token whose signature already verified; they are not secret.
+ */
+function clockHint(claim: string, payload: JWTPayload, nowMs: number, toleranceS: number): string | undefined {
+  const nowS = nowMs / 1000;
+  const off = claim === 'exp' ? nowS - (payload.exp ?? nowS) : claim === 'nbf' ? (payload.nbf ?? nowS) - nowS : claim === 'iat' ? Math.abs(nowS - (payload.iat ?? nowS)) : 0;
+  if (!(off > toleranceS + CLOCK_HINT_MARGIN_S)) return undefined;
+  const at = (seconds: number): string => new Date(seconds * 1000).toISOString().replace(/\.\d{3}Z$/, 'Z');
+  const issued = typeof payload.iat === 'number' ? `was issued at ${at(payload.iat)}` : `is valid until ${at(payload.exp ?? nowS)}`;
+  return `Check the device's date and time: the ID token ${issued} but the device clock says ${at(nowS)}.`;
+}
+
+/**
+ * Which ID token claims name the signed-in account.
+ *
+ * - `email` (OpenID Connect, Google): `email`, unless the provider marks it `email_verified: false`;
+ *   only a token without `email` falls back to `preferred_username`, then `upn`.
+ * - `directory` (Microsoft Entra ID): `preferred_username` and `upn`, which the directory itself
+ *   issues, and `email` unless marked unverified.
+ */
+export type AccountClaimRule = 'email' | 'directory';
+
+/** The account names a set of claims offers for the account check. */
+interface ClaimedAccounts {
+  /** Names that may satisfy the check, most authoritative first. */
+  trusted: string[];
+  /** An `email` the provider marked unverified: it never satisfies the check. */
+  unverified: string | undefined;
+}
+
+function claimedAccounts(claims: JWTPayload, rule: AccountClaimRule): ClaimedAccounts {
+  const text = (name: string): string | undefined => {
+    const value = claims[name];
+    return typeof value === 'string' && value.length > 0 ? value : undefined;
+  };
+  const email = text('email');
+  // Some issuers send the boolean as a string.
+  const unverified = email !== undefined && (claims.email_verified === false || claims.email_verified === 'false');
+  const usernames = [text('preferred_username'), text('upn')].filter((n): n is string => n !== undefined);
+  const verifiedEmail = email === undefined || unverified ? [] : [email];
+  let trusted: string[];
+  if (rule === 'directory') trusted = [...usernames, ...verifiedEmail];
+  else trusted = email === undefined ? usernames : verifiedEmail;
+  return { trusted, unverified: unverified ? email : undefined };
+}
+
+/**
+ * The signed-in account named by ID token claims under `rule` (default `email`): for `email`,
+ * a verified `email`, else — only when there is no `email` — `preferred_username`, else `upn`.
+ * An `email` marked `email_verified: false` names no account.
  *
  * @example
  * ```ts
  * accountOfClaims({ sub: '…', preferred_username: 'Scanner@Contoso.com' }); // 'Scanner@Contoso.com'
+ * accountOfClaims({ sub: '…', email: 'a@b.example', email_verified: false }); // undefined
  * ```
  */
-export function accountOfClaims(claims: JWTPayload): string | undefined {
-  for (const name of ['email', 'preferred_username', 'upn']) {
-    const value = claims[name];
-    if (typeof value === 'string' && value.length > 0) return value;
+export function accountOfClaims(claims: JWTPayload, rule: AccountClaimRule = 'email'): string | undefined {
+  return claimedAccounts(claims, rule).trusted[0];
+}
+
+/**
+ * The account check of a sign-in: returns the signed-in account when one of the names `rule`
+ * trusts equals `entered` (ignoring case). Else `ERR_ACCOUNT_MISMATCH` (kind `definite`, both
+ * accounts in `params`) — also when the only match would be an e-mail address the provider has
+ * not verified — or `ERR_ID_TOKEN` when the claims name no account at all.
+ *
+ * @example
+ * ```ts
+ * tokens.account = assertAccountOfClaims('scanner@contoso.com', claims, 'directory');
+ * ```
+ */
+export function assertAccountOfClaims(entered: string, claims: JWTPayload, rule: AccountClaimRule = 'email'): string {
+  const { trusted, unverified } = claimedAccounts(claims, rule);
+  const wanted = entered.trim().toLowerCase();
+  const match = trusted.find((name) => name.trim().toLowerCase() === wanted);
+  if (match !== undefined) return match;
+  if (trusted.length === 0 && unverified !== undefined) {
+    throw new AuthorizationError(
+      'ERR_ACCOUNT_MISMATCH',
+      `Signed in as ${unverified}, but the provider has not verified that e-mail address; the page's account is ${entered}`,
+      {
+        kind: 'definite',
+        params: { expected: entered, actual: unverified },
+        hint: 'The provider marks the e-mail address of the signed-in account as unverified: verify it at the provider, or sign in with a verified account.',
+      },
+    );
   }
-  return undefined;
+  return assertSameAccount(entered, trusted[0]);
 }
 
 /**

@@ -7,7 +7,7 @@ import { loadJose } from '../lib/lazy.js';
 import { SettingsError } from '../errors.js';
 import type { GrantContext } from '../providers/types.js';
 import { loadPrivateKey } from './client-auth.js';
-import { tokenEndpointRequest } from './token-endpoint.js';
+import { tokenGrant } from './token-endpoint.js';
 import type { EndpointOptions } from './token-endpoint.js';
 import { parseTokenResponse } from './token-response.js';
 import type { ParsedTokenResponse } from './token-response.js';
@@ -65,8 +65,9 @@ export async function jwtBearerGrant(
     .setIssuedAt(iat)
     .setExpirationTime(iat + ASSERTION_TTL_S)
     .sign(loadPrivateKey(serviceAccount.private_key));
-  const json = await tokenEndpointRequest(tokenEndpoint, { grant_type: JWT_BEARER_GRANT, assertion }, undefined, context, options);
-  const parsed = parseTokenResponse(json, { flow: 'jwt-bearer', now: context.clock.now() });
+  const parsed = await tokenGrant(tokenEndpoint, { grant_type: JWT_BEARER_GRANT, assertion }, undefined, context, options, (json) =>
+    parseTokenResponse(json, { flow: 'jwt-bearer', now: context.clock.now(), minLifetimeMs: options.minTokenLifetimeMs }),
+  );
   delete parsed.tokens.refreshToken;
   parsed.tokens.account = subject;
   return parsed;

@@ -7,7 +7,7 @@
 import { TokenStateError } from '../errors.js';
 import type { GrantContext } from '../providers/types.js';
 import type { ClientAuth } from './client-auth.js';
-import { tokenEndpointRequest } from './token-endpoint.js';
+import { tokenGrant } from './token-endpoint.js';
 import type { EndpointOptions } from './token-endpoint.js';
 import { parseTokenResponse } from './token-response.js';
 import type { ParsedTokenResponse } from './token-response.js';
@@ -49,6 +49,7 @@ export async function refreshTokenGrant(
     refresh_token: tokens.refreshToken,
   };
   if (options.scope !== undefined) params.scope = options.scope;
-  const json = await tokenEndpointRequest(tokenEndpoint, params, client, context, options);
-  return parseTokenResponse(json, { flow: tokens.flow, now: context.clock.now(), previous: tokens });
+  return tokenGrant(tokenEndpoint, params, client, context, options, (json) =>
+    parseTokenResponse(json, { flow: tokens.flow, now: context.clock.now(), previous: tokens, minLifetimeMs: options.minTokenLifetimeMs }),
+  );
 }

@@ -26,6 +26,7 @@ export async function revokeToken(
   context: GrantContext,
   options: EndpointOptions = {},
 ): Promise<void> {
-  const res = await postForm(endpoint, { token, token_type_hint: tokenTypeHint }, client, context, options);
-  if (res.status !== 200) throw errorFromResponse(res, 'revocation endpoint', options.hint);
+  await postForm(endpoint, { token, token_type_hint: tokenTypeHint }, client, context, options, (res, redact) => {
+    if (res.status !== 200) throw errorFromResponse(res, 'revocation endpoint', options.hint, redact);
+  });
 }

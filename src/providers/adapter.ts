@@ -7,11 +7,11 @@
 import { AuthorizationError, MailOAuthError, OAuthError, SettingsError } from '../errors.js';
 import type { ClientAuth, ClientCertificate } from '../oauth/client-auth.js';
 import { clientCredentialsGrant } from '../oauth/client-credentials.js';
-import { pollDeviceToken, startDeviceAuthorization } from '../oauth/device-code.js';
-import { createAuthorizationRequest, exchangeAuthorizationCode, readAuthorizationCallback } from '../oauth/authorization-code.js';
+import { authorizationEnded, pollDeviceToken, startDeviceAuthorization } from '../oauth/device-code.js';
+import { assertRedirectUri, createAuthorizationRequest, exchangeAuthorizationCode, readAuthorizationResponse } from '../oauth/authorization-code.js';
 import type { HintResolver } from '../oauth/errors.js';
-import { accountOfClaims, assertSameAccount, verifyIdToken } from '../oauth/id-token.js';
-import type { JwksSource } from '../oauth/id-token.js';
+import { assertAccountOfClaims, verifyIdToken } from '../oauth/id-token.js';
+import type { AccountClaimRule, JwksSource } from '../oauth/id-token.js';
 import type { ServiceAccountKey } from '../oauth/jwt-bearer.js';
 import { jwtBearerGrant } from '../oauth/jwt-bearer.js';
 import { refreshTokenGrant } from '../oauth/refresh.js';
@@ -28,6 +28,11 @@ export interface ProviderHttpOptions {
   timeoutMs?: number;
   /** Largest accepted answer in bytes. Default 1 048 576. */
   maxBodyBytes?: number;
+  /**
+   * Shortest token lifetime (`expires_in`) accepted, in milliseconds. Default 30 000: a shorter
+   * one is a protocol error, since the device would have to renew it at once.
+   */
+  minTokenLifetimeMs?: number;
 }
 
 /** A provider's endpoints, static or discovered. @internal */
@@ -42,6 +47,8 @@ export interface ProviderEndpoints {
   revocation?: string | undefined;
   /** Expected ID token issuer(s); a single string may contain `{tenantid}`. */
   issuer: string | readonly string[];
+  /** The issuer advertises `authorization_response_iss_parameter_supported` (RFC 9207): a redirect without `iss` is refused. */
+  issParameterSupported?: boolean | undefined;
 }
 
 /** Everything that makes one provider differ from another. @internal */
@@ -67,6 +74,8 @@ export interface ProviderProfile {
   refreshWithScope?: boolean;
   /** A single-tenant's GUID the ID token's `tid` must match. */
   tenantId?: string | undefined;
+  /** Which ID token claims name the signed-in account. Default `email`. */
+  accountClaims?: AccountClaimRule | undefined;
   serviceAccount?: ServiceAccountKey | undefined;
   hint?: HintResolver | undefined;
   http?: ProviderHttpOptions | undefined;
@@ -85,6 +94,7 @@ export function createProviderAdapter(profile: ProviderProfile): ProviderAdapter
     hint: profile.hint,
     timeoutMs: profile.http?.timeoutMs,
     maxBodyBytes: profile.http?.maxBodyBytes,
+    minTokenLifetimeMs: profile.http?.minTokenLifetimeMs,
   });
   const delegatedScope = (protocol: Protocol): string => [...profile.identityScopes, ...profile.mailScopes(protocol)].join(' ');
 
@@ -113,6 +123,7 @@ export function createProviderAdapter(profile: ProviderProfile): ProviderAdapter
     request: AuthorizationRequest,
     nonce: string | undefined,
     context: GrantContext,
+    callbackIssuer?: string,
   ): Promise<TokenSet> => {
     if (parsed.idToken === undefined) {
       throw new AuthorizationError('ERR_ID_TOKEN', 'The provider sent no ID token; the signed-in account cannot be checked', { kind: 'definite' });
@@ -124,8 +135,12 @@ export function createProviderAdapter(profile: ProviderProfile): ProviderAdapter
       { issuer: endpoints.issuer, audience: profile.clientId, nonce, tenantId: profile.tenantId },
       context,
     );
+    // A templated issuer let the redirect's `iss` pass on its shape only; the tenant is known now.
+    if (callbackIssuer !== undefined && typeof endpoints.issuer === 'string' && endpoints.issuer.includes('{tenantid}') && claims.iss !== callbackIssuer) {
+      throw new AuthorizationError('ERR_ID_TOKEN', "The ID token's tenant is not the tenant the redirect named (RFC 9207)", { kind: 'definite' });
+    }
     const tokens = { ...parsed.tokens };
-    tokens.account = assertSameAccount(request.account, accountOfClaims(claims));
+    tokens.account = assertAccountOfClaims(request.account, claims, profile.accountClaims);
     return tokens;
   };
 
@@ -155,6 +170,8 @@ export function createProviderAdapter(profile: ProviderProfile): ProviderAdapter
       if (request.flow === 'client-credentials' || request.flow === 'jwt-bearer') {
         return { kind: 'tokens', tokens: await appOnly(request.flow, request, context) };
       }
+      // Checked before any request: a bad redirect URI would otherwise surface only when the callback arrives.
+      if (request.flow === 'authorization-code' && request.redirectUri !== undefined) assertRedirectUri(request.redirectUri);
       const endpoints = await profile.endpoints(context);
       // Keys are fetched now: after a device poll succeeds, a failed key fetch would lose the tokens.
       await profile.jwks.warm(context).catch(() => undefined);
@@ -190,7 +207,11 @@ export function createProviderAdapter(profile: ProviderProfile): ProviderAdapter
       const endpoints = await profile.endpoints(context);
       const result = await pollDeviceToken(endpoints.token, profile.client, pending, context, endpointOptions());
       if (result.kind !== 'tokens') return result;
-      return { kind: 'tokens', tokens: await finishInteractive(result, request, undefined, context) };
+      // The device code is spent once tokens arrived: a failed check must not lead to another poll.
+      const tokens = await finishInteractive(result, request, undefined, context).catch((err: unknown) => {
+        throw authorizationEnded(err);
+      });
+      return { kind: 'tokens', tokens };
     },
 
     async completeAuthorization(pending: RedirectPending, callbackUrl, request, context) {
@@ -198,21 +219,24 @@ export function createProviderAdapter(profile: ProviderProfile): ProviderAdapter
         throw new AuthorizationError('ERR_AUTHORIZATION_NOT_PENDING', 'This authorization was already completed; press Get Token again', { kind: 'usage' });
       }
       const endpoints = await profile.endpoints(context);
-      const issuer = typeof endpoints.issuer === 'string' ? endpoints.issuer : undefined;
-      let code: string;
+      let response: { code: string; issuer: string | undefined };
       try {
-        code = readAuthorizationCallback(pending, callbackUrl, context.clock.now(), issuer);
+        response = readAuthorizationResponse(pending, callbackUrl, context.clock.now(), {
+          issuer: endpoints.issuer,
+          required: endpoints.issParameterSupported,
+          tenantId: profile.tenantId,
+        });
       } catch (err) {
         // A provider's error ends this authorization; a forged or mistyped URL does not.
         if (err instanceof OAuthError) remember(used, pending.state);
         throw err;
       }
       remember(used, pending.state);
-      const parsed = await exchangeAuthorizationCode(endpoints.token, profile.client, pending, code, context, {
+      const parsed = await exchangeAuthorizationCode(endpoints.token, profile.client, pending, response.code, context, {
         ...endpointOptions(),
         extraParams: profile.tokenParams,
       });
-      return finishInteractive(parsed, request, pending.nonce, context);
+      return finishInteractive(parsed, request, pending.nonce, context, response.issuer);
     },
 
     async refresh(tokens, request, context) {

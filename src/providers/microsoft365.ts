@@ -129,6 +129,7 @@ export function microsoft365(options: Microsoft365Options): ProviderAdapter {
     appScope: () => `${facts.appResource}/.default`,
     refreshWithScope: true,
     tenantId: GUID.test(tenant) ? tenant : undefined,
+    accountClaims: 'directory',
     hint: aadstsHint,
     http: options.http,
     mailServer: (protocol) => servers[protocol],

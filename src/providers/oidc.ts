@@ -23,6 +23,13 @@ export interface OidcOptions {
   id: string;
   /** The issuer identifier (its metadata is discovered under `/.well-known/`). */
   issuer: string;
+  /**
+   * Hosts other than the issuer's origin that its discovered endpoints may use (`auth.example.com`,
+   * or with a port `auth.example.com:8443`), over HTTPS only. Default: none — an endpoint on any
+   * other origin is refused with `ERR_PROVIDER_METADATA`, so that a discovery document cannot send
+   * the client secret or the user's tokens elsewhere.
+   */
+  allowedHosts?: readonly string[];
   /** Client id. */
   clientId: string;
   /** Client secret of a confidential client (enables client credentials). */
@@ -70,7 +77,7 @@ export function oidc(options: OidcOptions): ProviderAdapter {
   let metadata: Promise<AuthorizationServerMetadata> | undefined;
   const load = (context: GrantContext): Promise<AuthorizationServerMetadata> => {
     if (metadata === undefined) {
-      metadata = discover(issuer, context, options.http ?? {});
+      metadata = discover(issuer, context, { ...options.http, allowedHosts: options.allowedHosts });
       metadata.catch(() => {
         metadata = undefined;
       });
@@ -85,6 +92,7 @@ export function oidc(options: OidcOptions): ProviderAdapter {
       device: m.device_authorization_endpoint,
       revocation: m.revocation_endpoint,
       issuer: m.issuer,
+      issParameterSupported: m.authorization_response_iss_parameter_supported === true,
     };
   };
   const scopeMap: Readonly<Record<Protocol, ScopeList>> = { smtp: options.scopes.smtp, pop3: options.scopes.pop, imap: options.scopes.imap };

@@ -35,7 +35,7 @@ describe.skipIf(!dovecotStatus.available)('device facade: Get Token → sendMail
       startSmtpPeer({ mode: 'starttls', key: pki.key, cert: pki.cert, publicKeyPems: [server.publicKeyPem], issuer: server.issuer }),
     ]);
     device = await createMailOAuth({
-      providers: [oidc({ id: 'corp', issuer: server.issuer, clientId: CLIENTS.public, scopes: { smtp: 'mail', pop: 'mail', imap: 'mail' } })],
+      providers: [oidc({ id: 'corp', issuer: server.issuer, clientId: CLIENTS.public, scopes: { smtp: 'mail', pop: 'mail', imap: 'mail' }, http: { minTokenLifetimeMs: 1_000 } })],
       pages: {
         pages: [
           { id: 'smtp.services', protocol: 'smtp' },

@@ -54,7 +54,7 @@ describe('two processes, one token file, one rotating authorization server', () 
   it('200 concurrent requests around each expiry: one refresh per expiry, no invalid_grant', async () => {
     const path = join(dir, 'oauth.jwe');
     const key = randomBytes(32);
-    const provider = oidc({ id: 'corp', issuer: server.issuer, clientId: CLIENTS.public, scopes: { smtp: 'mail', pop: 'mail', imap: 'mail' } });
+    const provider = oidc({ id: 'corp', issuer: server.issuer, clientId: CLIENTS.public, scopes: { smtp: 'mail', pop: 'mail', imap: 'mail' }, http: { minTokenLifetimeMs: 1_000 } });
     const setup = await createMailOAuth({ providers: [provider], store: fileStore({ path, key }) });
     const page = setup.page('smtp.services');
     await page.configure({ authMethod: 'oauth2', provider: 'corp', account: USER });

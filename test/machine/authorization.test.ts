@@ -24,6 +24,35 @@ describe('authorization (Get Token)', () => {
     await device.close();
   });
 
+  it('device code: the machine polls at most once a second even when a pending record says 1 ms (restored from old firmware)', async () => {
+    const { device, clock, provider } = await makeDevice();
+    const start = provider.startAuthorization.bind(provider);
+    provider.startAuthorization = async (request, context) => {
+      const started = await start(request, context);
+      return started.kind === 'pending' && started.pending.flow === 'device-code' ? { ...started, pending: { ...started.pending, intervalMs: 1 } } : started;
+    };
+    await configureOAuth(device, 'pop.emailStatus');
+    await device.page('pop.emailStatus').getToken({ flow: 'device-code' });
+    await clock.advance(10_000);
+    expect(provider.calls.poll).toBeGreaterThan(0);
+    expect(provider.calls.poll).toBeLessThanOrEqual(10);
+    await device.close();
+  });
+
+  it('device code: a pending record asking for a huge interval still polls within a minute', async () => {
+    const { device, clock, provider } = await makeDevice();
+    const start = provider.startAuthorization.bind(provider);
+    provider.startAuthorization = async (request, context) => {
+      const started = await start(request, context);
+      return started.kind === 'pending' && started.pending.flow === 'device-code' ? { ...started, pending: { ...started.pending, intervalMs: 1e300 } } : started;
+    };
+    await configureOAuth(device, 'pop.emailStatus');
+    await device.page('pop.emailStatus').getToken({ flow: 'device-code' });
+    await clock.advance(60_000);
+    expect(provider.calls.poll).toBe(1);
+    await device.close();
+  });
+
   it('device code: a transient poll failure backs off and keeps waiting; denial ends Not Acquired with a coded reason', async () => {
     const { device, clock, provider } = await makeDevice();
     const page = device.page('pop.emailStatus');

@@ -1,7 +1,7 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { MailOAuthError } from '../../src/errors.js';
-import { parseTokenResponse } from '../../src/oauth/token-response.js';
+import { MAX_EXPIRES_IN_S, parseTokenResponse } from '../../src/oauth/token-response.js';
 import type { TokenSet } from '../../src/oauth/types.js';
 
 const now = 1_700_000_000_000;
@@ -37,6 +37,23 @@ describe('parseTokenResponse', () => {
     expect(tokens).toEqual({ accessToken: 'new', refreshToken: 'keep', tokenType: 'Bearer', expiresAt: now + 3_600_000, flow: 'authorization-code', account: 'a@b.c', scope: 's' });
   });
 
+  it('an empty refresh_token keeps the held one (losing it would make the next renewal fail as definite)', () => {
+    const previous: TokenSet = { accessToken: 'old', refreshToken: 'keep', tokenType: 'Bearer', expiresAt: 0, flow: 'device-code' };
+    expect(parseTokenResponse({ access_token: 'new', refresh_token: '' }, { flow: 'device-code', now, previous }).tokens.refreshToken).toBe('keep');
+    expect(parseTokenResponse({ access_token: 'new', refresh_token: '' }, { flow: 'device-code', now }).tokens).not.toHaveProperty('refreshToken');
+  });
+
+  it('caps expires_in at a year, so the expiry stays a finite time that survives a JSON round trip', () => {
+    const year = now + 365 * 86_400_000;
+    expect(MAX_EXPIRES_IN_S).toBe(365 * 86_400);
+    for (const expiresIn of [1e308, Number.MAX_VALUE, '99999999999999999999999', 365 * 86_400 + 1]) {
+      const { tokens } = parseTokenResponse({ access_token: 'a', expires_in: expiresIn }, { flow: 'device-code', now });
+      expect(tokens.expiresAt).toBe(year);
+      expect(JSON.parse(JSON.stringify(tokens)).expiresAt).toBe(year);
+    }
+    expect(parseTokenResponse({ access_token: 'a', expires_in: 86_400 }, { flow: 'device-code', now }).tokens.expiresAt).toBe(now + 86_400_000);
+  });
+
   it('a rotated refresh token replaces the old one', () => {
     const previous: TokenSet = { accessToken: 'old', refreshToken: 'old-r', tokenType: 'Bearer', expiresAt: 0, flow: 'device-code' };
     expect(parseTokenResponse({ access_token: 'new', refresh_token: 'new-r' }, { flow: 'device-code', now, previous }).tokens.refreshToken).toBe('new-r');
@@ -54,6 +71,20 @@ describe('parseTokenResponse', () => {
     [{ access_token: 'a', scope: ['mail'] }],
   ])('refuses %j as ERR_PROTOCOL', (json) => {
     expect(protocolCode(json)).toBe('ERR_PROTOCOL/protocol');
+  });
+
+  it('refuses a lifetime under 30 s (an issuer-driven renewal loop) with a message naming expires_in; the minimum is an option', () => {
+    expect(protocolCode({ access_token: 'a', expires_in: 0.001 })).toBe('ERR_PROTOCOL/protocol');
+    expect(protocolCode({ access_token: 'a', expires_in: '29' })).toBe('ERR_PROTOCOL/protocol');
+    expect(() => parseTokenResponse({ access_token: 'a', expires_in: 29 }, { flow: 'device-code', now })).toThrow(/expires_in 29 s, below the 30 s minimum/);
+    expect(parseTokenResponse({ access_token: 'a', expires_in: 30 }, { flow: 'device-code', now }).tokens.expiresAt).toBe(now + 30_000);
+    expect(parseTokenResponse({ access_token: 'a', expires_in: 2 }, { flow: 'device-code', now, minLifetimeMs: 1_000 }).tokens.expiresAt).toBe(now + 2_000);
+  });
+
+  it('names a short token_type but never a long one (it may be an echoed secret)', () => {
+    expect(() => parseTokenResponse({ access_token: 'a', token_type: 'DPoP' }, { flow: 'device-code', now })).toThrow('token_type "DPoP", not Bearer');
+    const echoed = 'refresh-token-0123456789';
+    expect(() => parseTokenResponse({ access_token: 'a', token_type: echoed }, { flow: 'device-code', now })).toThrow(/^(?!.*refresh-tok).*not Bearer$/);
   });
 
   it('never accepts an object without a non-empty string access_token, never throws anything but a coded error', () => {

@@ -49,6 +49,8 @@ export interface OidcServerOptions {
   redirectUris?: readonly string[];
   /** Public JWKs of the `private_key_jwt` client (its certificate's key). */
   assertionClientJwks?: readonly JWK[];
+  /** Accounts whose ID token says `email_verified: false`. Default none. */
+  unverifiedAccounts?: readonly string[];
 }
 
 /** A running test authorization server. */
@@ -99,6 +101,7 @@ export async function startOidcServer(options: OidcServerOptions = {}): Promise<
 
   const accounts = new Set((options.accounts ?? ['scanner@example.test', 'admin@example.test']).map((a) => a.toLowerCase()));
   const disabled = new Set<string>();
+  const unverified = new Set((options.unverifiedAccounts ?? []).map((a) => a.toLowerCase()));
   const typ = options.accessTokenTyp ?? 'JWT';
   const tokenRequests = new Map<string, number>();
 
@@ -180,7 +183,7 @@ export async function startOidcServer(options: OidcServerOptions = {}): Promise<
     async findAccount(_ctx: unknown, sub: string) {
       const email = sub.toLowerCase();
       if (!accounts.has(email) || disabled.has(email)) return undefined;
-      return { accountId: sub, claims: () => ({ sub, email, email_verified: true }) };
+      return { accountId: sub, claims: () => ({ sub, email, email_verified: !unverified.has(email) }) };
     },
     async extraTokenClaims(_ctx: unknown, token: unknown) {
       const { accountId, grantId } = token as { accountId?: string; grantId?: string };

@@ -20,6 +20,8 @@ const ACCOUNT = 'scanner@example.test';
 const OTHER = 'admin@example.test';
 const REDIRECT = 'http://127.0.0.1:48123/callback';
 const scopes = { smtp: 'mail', pop: 'mail', imap: 'mail' };
+// The peer issues 2-second tokens to exercise expiry; a real device refuses anything under 30 s.
+const http = { minTokenLifetimeMs: 1_000 };
 
 let server: OidcServer;
 let adapter: ProviderAdapter;
@@ -63,7 +65,7 @@ beforeAll(async () => {
   certificate = { privateKey: readFileSync(join(certDir, 'key.pem'), 'utf8'), certificate: readFileSync(join(certDir, 'cert.pem'), 'utf8') };
   const publicJwk = { ...(await exportJWK(createPublicKey(certificate.privateKey))), alg: 'PS256', use: 'sig' };
   server = await startOidcServer({ accessTokenTtl: 2, assertionClientJwks: [publicJwk] });
-  adapter = oidc({ id: 'test', issuer: server.issuer, clientId: CLIENTS.public, scopes });
+  adapter = oidc({ id: 'test', issuer: server.issuer, clientId: CLIENTS.public, scopes, http });
 });
 
 afterAll(async () => {
@@ -187,7 +189,9 @@ describe('oidc adapter against oidc-provider: authorization code + PKCE', () => 
 
   it('refuses a redirect without a code', async () => {
     const pending = await startRedirect();
-    const err = await rejection(adapter.completeAuthorization(pending, `${REDIRECT}?state=${pending.state}`, redirectRequest(), grantContext()));
+    // The issuer advertises RFC 9207, so a well-formed redirect carries its `iss`.
+    const url = `${REDIRECT}?state=${pending.state}&iss=${encodeURIComponent(server.issuer)}`;
+    const err = await rejection(adapter.completeAuthorization(pending, url, redirectRequest(), grantContext()));
     expect(err.code).toBe('ERR_AUTHORIZATION_FAILED');
   });
 
@@ -242,7 +246,7 @@ describe('oidc adapter against oidc-provider: refresh, revocation, disabled acco
 
 describe('oidc adapter against oidc-provider: client credentials', () => {
   it('with a client secret (client_secret_basic): app-only JWT, renewed by running the grant again', async () => {
-    const app = oidc({ id: 'app', issuer: server.issuer, clientId: CLIENTS.confidential, clientSecret: CONFIDENTIAL_SECRET, scopes });
+    const app = oidc({ id: 'app', issuer: server.issuer, clientId: CLIENTS.confidential, clientSecret: CONFIDENTIAL_SECRET, scopes, http });
     expect(app.flows).toContain('client-credentials');
     const request: AuthorizationRequest = { protocol: 'pop3', account: ACCOUNT, flow: 'client-credentials' };
     const start = await app.startAuthorization(request, grantContext());
@@ -263,7 +267,7 @@ describe('oidc adapter against oidc-provider: client credentials', () => {
   });
 
   it('with a certificate (private_key_jwt client assertion)', async () => {
-    const app = oidc({ id: 'cert', issuer: server.issuer, clientId: CLIENTS.assertion, certificate, scopes });
+    const app = oidc({ id: 'cert', issuer: server.issuer, clientId: CLIENTS.assertion, certificate, scopes, http });
     const start = await app.startAuthorization({ protocol: 'smtp', account: ACCOUNT, flow: 'client-credentials' }, grantContext());
     expect(start.kind).toBe('tokens');
     if (start.kind === 'tokens') expect(decodeJwt(start.tokens.accessToken)).toMatchObject({ client_id: CLIENTS.assertion });

@@ -1,5 +1,6 @@
 import { createHash } from 'node:crypto';
-import { readFile } from 'node:fs/promises';
+import { open, stat } from 'node:fs/promises';
+import type { BigIntStats } from 'node:fs';
 import { basename, dirname, resolve } from 'node:path';
 import { loadJose } from '../lib/lazy.js';
 import type { FlattenedJWE } from 'jose';
@@ -39,7 +40,7 @@ export interface FileStoreKeyOptions extends FileStoreCommonOptions {
  * secure element and never hold it longer than needed (`dir` + `A256GCM`).
  */
 export interface FileStoreKeyProviderOptions extends FileStoreCommonOptions {
-  /** Returns the 32-byte key. Called once per read and per write; cache inside it if fetching is slow. */
+  /** Returns the 32-byte key. Called for each write and each read of a changed file; cache inside it if fetching is slow. */
   keyProvider: () => Promise<Uint8Array>;
 }
 
@@ -83,8 +84,13 @@ interface Envelope extends FlattenedJWE {
  * - **Atomic**: every write goes to a temporary file that is fsynced and renamed over the store,
  *   and the directory is fsynced; after a crash the file holds the previous or the new content.
  * - **Safe across processes**: writes, and {@link TokenStore.withLock}, take lock files created
- *   with `O_EXCL`; a lock left by a dead process is recovered. Every `get` reads the file, so a
- *   read inside `withLock` sees what another process wrote.
+ *   with `O_EXCL`; a lock left by a dead process is recovered. Every `get` checks the file
+ *   (inode, size, times; its bytes when it changed recently), so a read inside `withLock` sees
+ *   what another process wrote.
+ * - **Read once, written in batches**: the records are decrypted when the file changed, not on
+ *   every `get`, so restoring N pages at boot costs one decryption; `set`s and `delete`s issued
+ *   together, or while a write is in flight, share one write, and each resolves once the write
+ *   that holds it is durable.
  * - **Never reset**: a file that cannot be decrypted or parsed makes every operation fail with a
  *   {@link StoreError} and is left byte for byte as it was, writes included.
  *
@@ -118,30 +124,21 @@ export function fileStore(options: FileStoreOptions): TokenStore {
   };
   const cipher = makeCipher(options);
   let swept = false;
-
-  async function load(): Promise<Map<string, unknown>> {
-    let text: string;
-    try {
-      text = await readFile(path, 'utf8');
-    } catch (err) {
-      const code = (err as NodeJS.ErrnoException).code;
-      if (code === 'ENOENT') return new Map();
-      throw new StoreError('ERR_STORE_READ', 'Cannot read the token store file', {
-        kind: 'transient',
-        cause: err,
-        hint: `${path}: ${code ?? 'error'}`,
-      });
-    }
-    const jwe = parseEnvelope(text, path);
-    return parsePayload(await cipher.open(jwe), path);
-  }
-
-  function mutate(change: (records: Map<string, unknown>) => boolean): Promise<void> {
-    return withFileLock(`${path}.lock`, lockOptions, async (lock) => {
+  const reads = createReadPipeline(path, cipher);
+  const writes = createWriteBatcher(async (changes) => {
+    await withFileLock(`${path}.lock`, lockOptions, async (lock) => {
       // Read under the lock: another process may have written since our last read, and a file we
       // cannot decrypt must stop the write instead of being replaced.
-      const records = await load();
-      if (!change(records)) return;
+      const records = new Map((await reads.snapshot()).records);
+      let changed = false;
+      for (const [key, json] of changes()) {
+        if (json === undefined) changed = records.delete(key) || changed;
+        else {
+          records.set(key, json);
+          changed = true;
+        }
+      }
+      if (!changed) return;
       if (!swept) {
         // A writer or lock breaker killed mid-way leaves files behind; one sweep per instance
         // keeps them from piling up across crashes.
@@ -151,29 +148,173 @@ export function fileStore(options: FileStoreOptions): TokenStore {
       }
       const text = sealEnvelope(await cipher.seal(serialize(records)));
       await writeFileAtomic(path, text, { mode: 0o600, beforeRename: () => lock.assertHeld() });
+      // Still under the lock, so the file on disk is the one just written.
+      await reads.wrote(text, records);
     });
-  }
+  });
 
   return {
     async get(key) {
-      return (await load()).get(key);
+      const json = (await reads.snapshot()).records.get(key);
+      // Parsed per call: callers may change what they get without touching the cache.
+      return json === undefined ? undefined : (JSON.parse(json) as unknown);
     },
     async set(key, value) {
-      // Validate before taking the lock so that a bad value never costs a write.
-      const json = toJson(value);
-      await mutate((records) => {
-        records.set(key, JSON.parse(json));
-        return true;
-      });
+      // Validate before joining a write so that a bad value never costs one, nor fails others.
+      await writes.submit(key, toJson(value));
     },
     async delete(key) {
-      await mutate((records) => records.delete(key));
+      await writes.submit(key, undefined);
     },
     withLock(key, fn) {
       const tag = createHash('sha256').update(key).digest('hex').slice(0, 16);
       return withFileLock(`${path}.${tag}.lock`, lockOptions, () => fn());
     },
   };
+}
+
+/** The decrypted store as last read or written, with what identified the file then. */
+interface Snapshot {
+  /** Each record as its JSON text. */
+  records: ReadonlyMap<string, string>;
+  /** The envelope as read or written: equal bytes need no decryption. */
+  text: string | undefined;
+  identity: string | undefined;
+  /** Wall-clock milliseconds taken just before the file was identified. */
+  identifiedAt: number;
+  /** Newest of the file's mtime and ctime then, in milliseconds. */
+  changedAt: number;
+}
+
+/**
+ * How long after a file's last change its identity (inode, size, mtime, ctime) cannot be trusted
+ * to tell a later change apart: timestamps advance by the kernel's coarse clock, and by whole
+ * seconds on jffs2 or two on FAT. Within this window the bytes are compared instead.
+ */
+const SAME_TIMESTAMP_WINDOW_MS = 2_500;
+
+const EMPTY: Snapshot = { records: new Map(), text: undefined, identity: undefined, identifiedAt: 0, changedAt: 0 };
+
+/**
+ * Reads of the store file, one at a time. Every caller joins the next read that has not started
+ * yet, so a read always starts after its caller asked (what `withLock` readers rely on), and a
+ * boot restoring N scopes at once costs one or two reads instead of N. A read of an unchanged
+ * file (same identity, or same bytes) reuses the records decrypted before.
+ */
+function createReadPipeline(
+  path: string,
+  cipher: Cipher,
+): { snapshot(): Promise<Snapshot>; wrote(text: string, records: ReadonlyMap<string, string>): Promise<void> } {
+  let cached: Snapshot = EMPTY;
+  let running: Promise<unknown> = Promise.resolve();
+  let waiting: Promise<Snapshot> | undefined;
+
+  async function refresh(): Promise<Snapshot> {
+    const identifiedAt = Date.now();
+    let file: { identity: string; changedAt: number } | undefined;
+    try {
+      file = identify(await stat(path, { bigint: true }));
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw readError(err, path);
+    }
+    if (file === undefined) return (cached = EMPTY);
+    if (file.identity === cached.identity && file.changedAt < cached.identifiedAt - SAME_TIMESTAMP_WINDOW_MS) {
+      return cached;
+    }
+    let text: string;
+    let opened: { identity: string; changedAt: number };
+    try {
+      // Identify the handle we read, so the identity kept describes exactly these bytes.
+      const handle = await open(path, 'r');
+      try {
+        opened = identify(await handle.stat({ bigint: true }));
+        text = await handle.readFile('utf8');
+      } finally {
+        await handle.close();
+      }
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code === 'ENOENT') return (cached = EMPTY);
+      throw readError(err, path);
+    }
+    const records = text === cached.text ? cached.records : parsePayload(await cipher.open(parseEnvelope(text, path)), path);
+    return (cached = { records, text, ...opened, identifiedAt });
+  }
+
+  return {
+    snapshot() {
+      if (waiting !== undefined) return waiting;
+      const next = running.then(() => {
+        waiting = undefined;
+        return refresh().catch((err: unknown) => {
+          // A file we cannot read must fail every operation until it is readable again.
+          cached = EMPTY;
+          throw err;
+        });
+      });
+      waiting = next;
+      running = next.catch(() => undefined);
+      return next;
+    },
+    async wrote(text, records) {
+      const identifiedAt = Date.now();
+      try {
+        cached = { records, text, ...identify(await stat(path, { bigint: true })), identifiedAt };
+      } catch {
+        // The write is durable; the next read will simply read it back.
+        cached = EMPTY;
+      }
+    },
+  };
+}
+
+function identify(stats: BigIntStats): { identity: string; changedAt: number } {
+  const changedNs = stats.mtimeNs > stats.ctimeNs ? stats.mtimeNs : stats.ctimeNs;
+  return {
+    identity: `${stats.dev}:${stats.ino}:${stats.size}:${stats.mtimeNs}:${stats.ctimeNs}`,
+    changedAt: Number(changedNs / 1_000_000n),
+  };
+}
+
+/**
+ * Collects `set`s and `delete`s into batches written as one file each. A batch stays open until
+ * its write starts, which is after the write in flight (in this process) ends; every caller's
+ * promise settles with the write that holds its change, so each still resolves only when durable.
+ */
+function createWriteBatcher(write: (changes: () => Iterable<[string, string | undefined]>) => Promise<void>): {
+  submit(key: string, json: string | undefined): Promise<void>;
+} {
+  let open: Map<string, string | undefined> | undefined;
+  let pending: Promise<void> | undefined;
+  return {
+    submit(key, json) {
+      if (open === undefined || pending === undefined) {
+        const batch = new Map<string, string | undefined>();
+        open = batch;
+        const close = (): void => {
+          // Closed from here on: later changes go to the next batch.
+          if (open === batch) open = undefined;
+        };
+        pending = write(() => {
+          close();
+          return batch;
+        }).finally(close);
+      }
+      // Re-inserted so that the latest change to a key also takes the latest place.
+      open.delete(key);
+      open.set(key, json);
+      return pending;
+    },
+  };
+}
+
+function readError(err: unknown, path: string): StoreError {
+  if (err instanceof StoreError) return err;
+  const code = (err as NodeJS.ErrnoException).code;
+  return new StoreError('ERR_STORE_READ', 'Cannot read the token store file', {
+    kind: 'transient',
+    cause: err,
+    hint: `${path}: ${code ?? 'error'}`,
+  });
 }
 
 function makeCipher(options: FileStoreOptions): Cipher {
@@ -289,12 +430,14 @@ function parseEnvelope(text: string, path: string): FlattenedJWE {
   return jwe;
 }
 
-function serialize(records: Map<string, unknown>): Uint8Array {
-  // Object.fromEntries defines own properties, so a key such as "__proto__" stays a plain key.
-  return new TextEncoder().encode(JSON.stringify({ v: FORMAT_VERSION, records: Object.fromEntries(records) }));
+function serialize(records: ReadonlyMap<string, string>): Uint8Array {
+  // Built from each record's JSON text, so a write does not re-serialise every record. Keys are
+  // JSON strings, so a key such as "__proto__" stays a plain key when read back.
+  const members = Array.from(records, ([key, json]) => `${JSON.stringify(key)}:${json}`);
+  return new TextEncoder().encode(`{"v":${FORMAT_VERSION},"records":{${members.join(',')}}}`);
 }
 
-function parsePayload(plaintext: Uint8Array, path: string): Map<string, unknown> {
+function parsePayload(plaintext: Uint8Array, path: string): Map<string, string> {
   let value: unknown;
   try {
     value = JSON.parse(new TextDecoder('utf-8', { fatal: true }).decode(plaintext));
@@ -314,7 +457,7 @@ function parsePayload(plaintext: Uint8Array, path: string): Map<string, unknown>
   if (typeof records !== 'object' || records === null || Array.isArray(records)) {
     throw corrupt(`${path} has no records`);
   }
-  return new Map(Object.entries(records));
+  return new Map(Object.entries(records).map(([key, record]) => [key, JSON.stringify(record)]));
 }
 
 function toJson(value: unknown): string {
@@ -340,6 +483,7 @@ function invalidOption(hint: string): SettingsError {
 
 function positiveNumber(value: number | undefined, fallback: number, name: string): number {
   if (value === undefined) return fallback;
-  if (typeof value !== 'number' || !Number.isFinite(value) || value <= 0) throw invalidOption(`${name} must be a positive number of milliseconds`);
+  if (typeof value !== 'number' || !Number.isFinite(value) || value <= 0)
+    throw invalidOption(`${name} must be a positive number of milliseconds`);
   return value;
 }

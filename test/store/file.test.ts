@@ -1,6 +1,6 @@
 import { spawn } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { chmod, mkdir, readFile, readdir, stat, truncate, utimes, writeFile } from 'node:fs/promises';
+import { chmod, mkdir, readFile, readdir, rm, stat, truncate, utimes, writeFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { FlattenedEncrypt } from 'jose';
 import { describe, expect, it } from 'vitest';
@@ -375,5 +375,119 @@ describe('fileStore locking within and across store instances', () => {
     });
     expect(Math.max(...ages)).toBeLessThan(200);
     expect((await readdir(dirname(path))).filter((name) => name.endsWith('.lock'))).toEqual([]);
+  });
+});
+
+describe('fileStore reads once and writes in batches (boot and setup linear in the number of pages)', () => {
+  /** A key provider that counts its calls: one call per decryption or encryption. */
+  function countingKey(): { keyProvider: () => Promise<Uint8Array>; calls: () => number } {
+    let calls = 0;
+    return {
+      keyProvider: async () => {
+        calls++;
+        return key;
+      },
+      calls: () => calls,
+    };
+  }
+
+  /** Sets the file's times to an hour before this test file started, as for a store written before this boot. */
+  const past = new Date(Date.now() - 3_600_000);
+  async function age(path: string): Promise<void> {
+    await utimes(path, past, past);
+  }
+
+  async function storeWith(count: number): Promise<string> {
+    const path = paths.next();
+    const writer = fileStore({ path, key });
+    await Promise.all(Array.from({ length: count }, (_, n) => writer.set(`page.${n}`, { n, tokens: { refreshToken } })));
+    return path;
+  }
+
+  it('restoring 50 pages at once, and reading them again, decrypts the file once', async () => {
+    const path = await storeWith(50);
+    const counter = countingKey();
+    const store = fileStore({ path, keyProvider: counter.keyProvider });
+    const first = await Promise.all(Array.from({ length: 50 }, (_, n) => store.get(`page.${n}`)));
+    for (let n = 0; n < 50; n++) expect(await store.get(`page.${n}`)).toEqual(first[n]);
+    expect(first[49]).toEqual({ n: 49, tokens: { refreshToken } });
+    expect(counter.calls()).toBe(1);
+  });
+
+  it('50 sets issued together become one encrypted write, each resolving once it is on disk', async () => {
+    const path = paths.next();
+    const counter = countingKey();
+    const store = fileStore({ path, keyProvider: counter.keyProvider });
+    const reader = fileStore({ path, key });
+    await Promise.all(
+      Array.from({ length: 50 }, async (_, n) => {
+        await store.set(`page.${n}`, { n });
+        // Durable before it resolves: a fresh instance (another process, after a restart) sees it.
+        expect(await fileStore({ path, key }).get(`page.${n}`)).toEqual({ n });
+      }),
+    );
+    expect(counter.calls()).toBe(1);
+    for (let n = 0; n < 50; n++) expect(await reader.get(`page.${n}`)).toEqual({ n });
+  });
+
+  it('sets and deletes of one key in one batch end in the last one issued', async () => {
+    const path = paths.next();
+    const store = fileStore({ path, key });
+    await store.set('k', { n: 0 });
+    await Promise.all([store.set('k', { n: 1 }), store.delete('k'), store.set('other', { n: 2 })]);
+    expect(await fileStore({ path, key }).get('k')).toBeUndefined();
+    await Promise.all([store.delete('k'), store.set('k', { n: 3 })]);
+    expect(await fileStore({ path, key }).get('k')).toEqual({ n: 3 });
+  });
+
+  it('a set issued while a write is in flight joins the next write, not a later one', async () => {
+    const path = paths.next();
+    const counter = countingKey();
+    const store = fileStore({ path, keyProvider: counter.keyProvider });
+    const first = store.set('a', { n: 1 });
+    await new Promise((resolve) => setImmediate(resolve)); // the first write has started
+    await Promise.all([first, ...Array.from({ length: 20 }, (_, n) => store.set(`b${n}`, { n }))]);
+    expect(counter.calls()).toBeLessThanOrEqual(3); // one write, at most one read, one write
+    expect(await fileStore({ path, key }).get('b19')).toEqual({ n: 19 });
+  });
+
+  it('a value a caller changes after get does not change the next get', async () => {
+    const path = await storeWith(2);
+    const store = fileStore({ path, key });
+    const record = (await store.get('page.1')) as { n: number };
+    record.n = 99;
+    expect(await store.get('page.1')).toEqual({ n: 1, tokens: { refreshToken } });
+  });
+
+  it('an old file replaced by another instance is read again', async () => {
+    const path = await storeWith(2);
+    await age(path);
+    const a = fileStore({ path, key });
+    const b = fileStore({ path, key });
+    expect(await a.get('page.1')).toMatchObject({ n: 1 });
+    await b.set('page.1', { n: 2, tokens: { refreshToken } }); // same size: only the identity tells
+    await age(path);
+    expect(await a.get('page.1')).toMatchObject({ n: 2 });
+  });
+
+  it('an old file changed in place, even with its times put back, is read again', async () => {
+    const path = await storeWith(2);
+    await age(path);
+    const store = fileStore({ path, key });
+    expect(await store.get('page.0')).toMatchObject({ n: 0 });
+    const bytes = await readFile(path);
+    const at = bytes.indexOf('"ciphertext":"') + 20;
+    bytes[at] = bytes[at] === 0x41 ? 0x42 : 0x41;
+    await writeFile(path, bytes);
+    await age(path); // mtime back as it was; ctime cannot be put back
+    await expectStoreErrorKeepingFile(path, 'ERR_STORE_CORRUPT', () => store.get('page.0'));
+  });
+
+  it('a removed file reads as empty', async () => {
+    const path = await storeWith(1);
+    const store = fileStore({ path, key });
+    expect(await store.get('page.0')).toMatchObject({ n: 0 });
+    await rm(path);
+    expect(await store.get('page.0')).toBeUndefined();
   });
 });

@@ -1,4 +1,7 @@
-/** Exponential back-off with full jitter for transient failures. */
+/**
+ * Exponential back-off with full jitter for transient failures.
+ * @category Runtime
+ */
 export interface BackoffPolicy {
   /** First delay ceiling in milliseconds. Default 2 000. */
   initialMs: number;

@@ -79,7 +79,9 @@ export class ScopePersistence {
     try {
       await this.#store.set(this.#key, toWrite);
     } catch (err) {
-      throw err instanceof MailOAuthError ? err : new StoreError('ERR_STORE_WRITE', 'The token store could not be written', { kind: 'transient', cause: err });
+      throw err instanceof MailOAuthError
+        ? err
+        : new StoreError('ERR_STORE_WRITE', 'The token store could not be written', { kind: 'transient', cause: err });
     }
     this.#lastWritten = json;
   }
@@ -88,7 +90,9 @@ export class ScopePersistence {
     try {
       return await this.#store.get(this.#key);
     } catch (err) {
-      throw err instanceof MailOAuthError ? err : new StoreError('ERR_STORE_READ', 'The token store could not be read', { kind: 'transient', cause: err });
+      throw err instanceof MailOAuthError
+        ? err
+        : new StoreError('ERR_STORE_READ', 'The token store could not be read', { kind: 'transient', cause: err });
     }
   }
 

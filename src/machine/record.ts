@@ -23,6 +23,8 @@ export interface ScopeRecord {
   tokens?: TokenSet;
   /** When the tokens were obtained (ms since the epoch): bounds the refresh margin for short-lived tokens. */
   obtainedAt?: number;
+  /** When the grant was signed in (ms since the epoch); renewals keep it. Absent in records written before it existed. */
+  acquiredAt?: number;
   /** True when the refresh token was withheld from persistence by policy. */
   refreshTokenWithheld?: boolean;
   /** The authorization in progress, in the `authorizing` phase. */
@@ -70,16 +72,25 @@ export function parseScopeRecord(value: unknown): ScopeRecord | undefined {
   if (!isObject(value) || typeof value.v !== 'number') throw corrupt('is not in a known format');
   // Only a later firmware writes a higher version; 0, negative or fractional ones no version wrote.
   if (Number.isInteger(value.v) && value.v > SCOPE_RECORD_VERSION) {
-    throw new StoreError('ERR_STORE_VERSION', `The stored token record has version ${value.v}; this version of mail-oauth reads up to ${SCOPE_RECORD_VERSION}`, { kind: 'configuration' });
+    throw new StoreError(
+      'ERR_STORE_VERSION',
+      `The stored token record has version ${value.v}; this version of mail-oauth reads up to ${SCOPE_RECORD_VERSION}`,
+      { kind: 'configuration' },
+    );
   }
   if (value.v !== SCOPE_RECORD_VERSION) throw corrupt('has a version no mail-oauth wrote');
   if (!isObject(value.settings) || !phases.includes(value.phase as ScopePhase)) throw corrupt('is incomplete');
   if (!optional(value, 'tokens', isTokenSet)) throw corrupt('has malformed tokens');
-  if (!optional(value, 'obtainedAt', isTime) || !optional(value, 'refreshTokenWithheld', (field) => typeof field === 'boolean')) {
+  if (
+    !optional(value, 'obtainedAt', isTime) ||
+    !optional(value, 'acquiredAt', isTime) ||
+    !optional(value, 'refreshTokenWithheld', (field) => typeof field === 'boolean')
+  ) {
     throw corrupt('has malformed token metadata');
   }
   // These reach the machine as they are: a malformed one would surface as a crash, not a coded error.
-  if (!optional(value, 'pending', isPending) || !optional(value, 'flow', isFlow)) throw corrupt('has a malformed authorization in progress');
+  if (!optional(value, 'pending', isPending) || !optional(value, 'flow', isFlow))
+    throw corrupt('has a malformed authorization in progress');
   if (!optional(value, 'invalidReason', isErrorRecord)) throw corrupt('has a malformed reason for Invalid');
   return value as unknown as ScopeRecord;
 }
@@ -126,6 +137,6 @@ function isErrorRecord(field: unknown): boolean {
     typeof field.message === 'string' &&
     optional(field, 'hint', isString) &&
     optional(field, 'params', (params) => isObject(params) && Object.values(params).every(isString)) &&
-    optional(field, 'retryAfterMs', (ms) => isTime(ms) && (ms as number) >= 0)
+    optional(field, 'retryAfterMs', (ms) => isTime(ms) && ms >= 0)
   );
 }

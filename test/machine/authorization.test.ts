@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { AuthorizationError, TransportError } from '../../src/index.js';
+import { OAuthError, TransportError } from '../../src/index.js';
 import { configureOAuth, makeDevice } from '../helpers/device.js';
 
 describe('authorization (Get Token)', () => {
@@ -29,7 +29,9 @@ describe('authorization (Get Token)', () => {
     const start = provider.startAuthorization.bind(provider);
     provider.startAuthorization = async (request, context) => {
       const started = await start(request, context);
-      return started.kind === 'pending' && started.pending.flow === 'device-code' ? { ...started, pending: { ...started.pending, intervalMs: 1 } } : started;
+      return started.kind === 'pending' && started.pending.flow === 'device-code'
+        ? { ...started, pending: { ...started.pending, intervalMs: 1 } }
+        : started;
     };
     await configureOAuth(device, 'pop.emailStatus');
     await device.page('pop.emailStatus').getToken({ flow: 'device-code' });
@@ -44,7 +46,9 @@ describe('authorization (Get Token)', () => {
     const start = provider.startAuthorization.bind(provider);
     provider.startAuthorization = async (request, context) => {
       const started = await start(request, context);
-      return started.kind === 'pending' && started.pending.flow === 'device-code' ? { ...started, pending: { ...started.pending, intervalMs: 1e300 } } : started;
+      return started.kind === 'pending' && started.pending.flow === 'device-code'
+        ? { ...started, pending: { ...started.pending, intervalMs: 1e300 } }
+        : started;
     };
     await configureOAuth(device, 'pop.emailStatus');
     await device.page('pop.emailStatus').getToken({ flow: 'device-code' });
@@ -58,10 +62,13 @@ describe('authorization (Get Token)', () => {
     const page = device.page('pop.emailStatus');
     await configureOAuth(device, 'pop.emailStatus');
     await page.getToken();
-    const settled = page.waitForAuthorization().then(() => 'acquired', (err: unknown) => Promise.reject(err));
+    const settled = page.waitForAuthorization();
     settled.catch(() => undefined);
-    provider.pollQueue.push(new TransportError('ERR_HTTP_TIMEOUT', 'timed out', { kind: 'transient' }), 'pending',
-      new AuthorizationError('ERR_AUTHORIZATION_DENIED', 'declined', { kind: 'definite' }));
+    provider.pollQueue.push(
+      new TransportError('ERR_HTTP_TIMEOUT', 'timed out', { kind: 'transient' }),
+      'pending',
+      new OAuthError('ERR_AUTHORIZATION_DENIED', 'declined', { error: 'access_denied' }, { kind: 'definite' }),
+    );
     await clock.advance(5_000);
     expect(page.status).toBe('waiting-for-authorization');
     await clock.advance(120_000);
@@ -76,7 +83,7 @@ describe('authorization (Get Token)', () => {
     const page = device.page('pop.emailStatus');
     await configureOAuth(device, 'pop.emailStatus');
     await page.getToken();
-    const settled = page.waitForAuthorization().then(() => 'acquired', (err: unknown) => Promise.reject(err));
+    const settled = page.waitForAuthorization();
     settled.catch(() => undefined);
     await clock.advance(900_000);
     await expect(settled).rejects.toMatchObject({ code: 'ERR_AUTHORIZATION_EXPIRED' });

@@ -107,7 +107,7 @@ describe('concurrent Get Token', () => {
     await device.close();
   });
 
-  it('another flow while the first waits: the first caller\'s waitForAuthorization rejects with ERR_AUTHORIZATION_CANCELLED; the new sign-in completes', async () => {
+  it("another flow while the first waits: the first caller's waitForAuthorization rejects with ERR_AUTHORIZATION_CANCELLED; the new sign-in completes", async () => {
     const { device, clock, provider } = await makeDevice();
     await configureOAuth(device, 'smtp.services');
     const page = device.page('smtp.services');

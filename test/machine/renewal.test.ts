@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import type { TokenSet } from '../../src/index.js';
+import type { TokenSet } from '../../src/oauth/types.js';
 import { configureOAuth, makeDevice } from '../helpers/device.js';
 import { invalidGrant, serverDown } from '../helpers/fake-provider.js';
 
@@ -71,7 +71,10 @@ describe('renewal', () => {
 
     // After expiry, a caller gets a coded transient error (never Invalid) …
     await clock.advance(expiresAt - clock.now() + 1);
-    const error = await device.page('smtp.services').accessToken().catch((err: unknown) => err);
+    const error = await device
+      .page('smtp.services')
+      .accessToken()
+      .catch((err: unknown) => err);
     expect(error).toMatchObject({ code: 'ERR_TOKEN_REFRESH_UNAVAILABLE', kind: 'transient' });
     expect(device.page('smtp.services').status).toBe('acquired');
 
@@ -158,16 +161,21 @@ describe('renewal blocked by a configuration problem', () => {
     await setup.device.page('smtp.services').getToken();
     await setup.clock.advance(5_000);
     setup.provider.onRefresh = async () => {
-      throw new OAuthError('ERR_OAUTH', 'invalid_client', { error: 'invalid_client', status: 401 }, {
-        kind: 'configuration',
-        hint: 'Enable "Allow public client flows" in the app registration (AADSTS7000218)',
-      });
+      throw new OAuthError(
+        'ERR_OAUTH',
+        'invalid_client',
+        { error: 'invalid_client', status: 401 },
+        {
+          kind: 'configuration',
+          hint: 'Enable "Allow public client flows" in the app registration (AADSTS7000218)',
+        },
+      );
     };
     await setup.clock.advance(3_700_000);
     const page = setup.device.page('smtp.services');
     expect(page.status).toBe('acquired');
     expect(setup.provider.calls.refresh).toBeGreaterThan(3);
-    const report = await page.testConnection('en');
+    const report = await page.testConnection({ locale: 'en' });
     expect(report).toMatchObject({
       ok: false,
       code: 'ERR_TOKEN_REFRESH_UNAVAILABLE',

@@ -1,36 +1,40 @@
-import { createHash } from 'node:crypto';
+import { timingSafeEqual } from 'node:crypto';
 import { rootCertificates } from 'node:tls';
 import type { Dispatcher } from 'undici';
 import { loadUndici } from './lib/lazy.js';
 import { systemClock, type Clock } from './clock.js';
-import { SettingsError, TokenStateError, TopologyError } from './errors.js';
+import { AuthorizationError, SettingsError } from './errors.js';
+import { EventHub, type EventFact, type MailOAuthEvent } from './events.js';
 import { resolveLogger, type Logger } from './logger.js';
 import { defaultBackoff, type BackoffPolicy } from './machine/backoff.js';
 import { Scope } from './machine/scope.js';
 import { createMessages, type LanguageCatalog, type LocaleMatch, type PartialCatalog, type TextKey } from './messages/localize.js';
-import { Page } from './page.js';
+import { throwIfAborted, type SignalOptions } from './pages/abort.js';
+import { ImapPage } from './pages/imap.js';
+import type { PageContext } from './pages/page.js';
+import { Pop3Page } from './pages/pop3.js';
+import { SmtpPage } from './pages/smtp.js';
+import type { Page, PageFor } from './pages/types.js';
 import type { ProviderAdapter } from './providers/types.js';
-import { mfpPages } from './registry/mfp-pages.js';
-import { createRegistry, type PageTopology } from './registry/topology.js';
+import { mfpPages, type MfpTopology } from './registry/mfp-pages.js';
+import { createRegistry, type PageDefinition, type PageTopology } from './registry/topology.js';
 import { memoryStore } from './store/memory.js';
 import { PasswordVault } from './store/password.js';
 import type { TokenStore } from './store/types.js';
-import type { ImapFlow } from 'imapflow';
 import type { TransportOptions } from './transports/options.js';
-import type { FetchPop3Options, Pop3Message, Pop3Poller, Pop3PollerOptions } from './transports/pop3/mailbox.js';
-import type { Pop3Client, Pop3Options } from './transports/pop3/client.js';
-import type { MailMessage, SendOptions, SendResult, SmtpPool, SmtpPoolOptions } from './transports/smtp.js';
-import { pageCredentials, pageTokenSource } from './transports/page-source.js';
-import type { Protocol } from './settings/types.js';
+import type { SmtpPoolOptions } from './transports/smtp.js';
 
-/** Options of {@link createMailOAuth}. */
-export interface MailOAuthOptions {
+/**
+ * Options of {@link createMailOAuth}; `T` is the page topology's type (literal for {@link mfpPages}).
+ * @category Device
+ */
+export interface MailOAuthOptions<T extends PageTopology = PageTopology> {
   /** Provider adapters; a page's `provider` setting names one by its `id`. */
   providers: readonly ProviderAdapter[];
   /** Where tokens are kept. Default: {@link memoryStore} (tokens are lost on restart). */
   store?: TokenStore;
-  /** The device's pages and link groups. Default: {@link mfpPages}. */
-  pages?: PageTopology;
+  /** The device's pages and link groups. Default: {@link mfpPages}. A literal topology (`as const`, or written inline) types `device.page(id)` by protocol. */
+  pages?: T;
   /** Time source and timers. Default: the system clock. */
   clock?: Clock;
   /** Where to log (never tokens). `false` or absent: silent. */
@@ -48,6 +52,13 @@ export interface MailOAuthOptions {
   locales?: Readonly<Record<string, LanguageCatalog | PartialCatalog>>;
   /** Renew tokens this long before they expire, in milliseconds. Default 600 000 (10 minutes: Exchange rejects tokens close to expiry). */
   refreshMarginMs?: number;
+  /**
+   * Renew a refresh token that has not been used for this long, in milliseconds, so that a device
+   * that mails once a quarter keeps its grant (Google expires refresh tokens of apps in "Testing"
+   * after 7 days, Microsoft after 90 days of inactivity). Default 259 200 000 (3 days, inside the
+   * shortest known idle expiry); `0` turns the keep-alive off. See `docs/operations.md`.
+   */
+  keepAliveMs?: number;
   /** Back-off for transient failures. Default: 2 s doubling to 5 minutes, with jitter. */
   backoff?: Partial<BackoffPolicy>;
   /** Store refresh tokens. Default `true`; `false` for administrators who forbid it (tokens then end at restart). */
@@ -73,13 +84,63 @@ export interface MailOAuthOptions {
 
 /**
  * The device's OAuth service: its settings pages and their token scopes.
- * Create it with {@link createMailOAuth}.
+ * Create it with {@link createMailOAuth}. `T` is its page topology's type: {@link MfpTopology}
+ * by default; `MailOAuth<PageTopology>` for a topology only known at run time.
+ * @category Device
  */
-export interface MailOAuth {
-  /** A settings page by id. Throws `ERR_UNKNOWN_PAGE` for an id the topology does not have. */
-  page(id: string): Page;
-  /** All settings pages, in topology order. */
+export interface MailOAuth<T extends PageTopology = MfpTopology> {
+  /**
+   * A settings page by id: an {@link SmtpPage}, {@link Pop3Page} or {@link ImapPage} when `id` is
+   * a literal id of a literal topology (such as {@link mfpPages}'s), else the {@link Page} union
+   * (narrow it by `page.protocol`). Throws `ERR_UNKNOWN_PAGE` for an id the topology does not have.
+   *
+   * @example
+   * ```ts
+   * const smtp = device.page('smtp.services'); // SmtpPage
+   * const pop = device.page('pop.emailPrint'); // Pop3Page
+   * ```
+   */
+  page<const Id extends string>(id: Id): PageFor<T, Id>;
+  /**
+   * All settings pages, in topology order.
+   *
+   * @example
+   * ```ts
+   * for (const page of device.pages()) console.log(page.id, page.protocol, page.tokenInfo().statusText);
+   * ```
+   */
   pages(): readonly Page[];
+  /**
+   * Completes the authorization-code sign-in a redirect belongs to, whichever page started it: the
+   * `state` in the URL's query names the page waiting for it. A URL whose `state` no page is
+   * waiting for (unknown, forged, or already used) is refused with `ERR_STATE_MISMATCH` and no
+   * page is touched. Otherwise as the page's own `completeAuthorization`.
+   *
+   * @example
+   * ```ts
+   * // the device's web UI route registered as the redirect URI
+   * app.get('/oauth/callback', async (req, res) => {
+   *   await device.completeAuthorization(new URL(req.url, 'https://printer.local').href);
+   *   res.end('Signed in');
+   * });
+   * ```
+   */
+  completeAuthorization(callbackUrl: string, options?: SignalOptions): Promise<void>;
+  /**
+   * Calls `listener` with every lifecycle event of the device: sign-ins, renewals, Invalid
+   * tokens, deletions, store failures, mail sent and connection tests. Events never carry a
+   * secret; the logger receives the same facts. A listener that throws is logged and skipped.
+   * @returns a function that stops the notifications.
+   *
+   * @example
+   * ```ts
+   * const stop = device.subscribe((event) => {
+   *   if (event.type === 'token.invalid') notifyAdmin(`${event.pages.join(', ')}: ${event.hint ?? event.reasonCode}`);
+   * });
+   * stop();
+   * ```
+   */
+  subscribe(listener: (event: MailOAuthEvent) => void): () => void;
   /** The device-facing language of messages and status texts: the resolved locale (`de` for `de-AT`, `en` after a fallback). */
   get locale(): string;
   /** Sets the device-facing language; BCP 47 tags are narrowed, unsupported ones fall back to `en` (see {@link MailOAuth.localeMatch}). */
@@ -101,28 +162,14 @@ export interface MailOAuth {
    */
   localize(key: TextKey, locale?: string, params?: Readonly<Record<string, string>>): string;
   /**
-   * Sends a message through an SMTP page's server, authenticating with the page's token
-   * (XOAUTH2; one renewal and retry when the server rejects the token). The sender is the
-   * page's sender name and address. Connections are pooled per page and reused.
-   * `options.signal` aborts the send (`ERR_ABORTED`); `options.onProgress` reports the bytes written.
+   * Ends everything the device started: stops POP3 pollers (a check in progress is dropped), closes SMTP pools, stops every token scope (aborting requests in flight) and waits for pending writes.
+   *
+   * @example
+   * ```ts
+   * process.once('SIGTERM', () => void device.close());
+   * ```
    */
-  sendMail(pageId: string, message: MailMessage, options?: SendOptions): Promise<SendResult>;
-  /** The mailbox of a POP3 page: fetch messages, open a session, or run the check-interval poller. */
-  pop3(pageId: string): Pop3Mailbox;
-  /** Opens an authenticated IMAP session (imapflow) for a page; call `logout()` when done. */
-  imap(pageId: string): Promise<ImapFlow>;
-  /** Stops every token scope (aborting requests in flight) and waits for pending writes. */
   close(): Promise<void>;
-}
-
-/** A POP3 page's mailbox, from {@link MailOAuth.pop3}. */
-export interface Pop3Mailbox {
-  /** Connects, authenticates, downloads the messages (optionally deleting them) and quits. */
-  fetch(options?: FetchPop3Options): Promise<Pop3Message[]>;
-  /** Opens an authenticated POP3 session for commands of your own; call `quit()` when done. */
-  connect(options?: Pop3Options): Promise<Pop3Client>;
-  /** Creates (stopped) the poller the page's check interval drives; call `start()` on it. */
-  poller(options: Pop3PollerOptions): Promise<Pop3Poller>;
 }
 
 async function agentTrusting(ca: string | readonly string[]): Promise<Dispatcher> {
@@ -132,7 +179,10 @@ async function agentTrusting(ca: string | readonly string[]): Promise<Dispatcher
 
 function positiveInteger(name: string, value: number | undefined, fallback: number): number {
   if (value === undefined) return fallback;
-  if (!Number.isInteger(value) || value < 0) throw new SettingsError('ERR_INVALID_OPTION', `${name} must be a non-negative whole number of milliseconds`, { params: { field: name } });
+  if (!Number.isInteger(value) || value < 0)
+    throw new SettingsError('ERR_INVALID_OPTION', `${name} must be a non-negative whole number of milliseconds`, {
+      params: { field: name },
+    });
   return value;
 }
 
@@ -152,18 +202,22 @@ function positiveInteger(name: string, value: number | undefined, fallback: numb
  * });
  * device.page('smtp.services').status; // 'not-acquired'
  * ```
+ * @category Device
  */
-export async function createMailOAuth(options: MailOAuthOptions): Promise<MailOAuth> {
+export async function createMailOAuth<const T extends PageTopology = MfpTopology>(options: MailOAuthOptions<T>): Promise<MailOAuth<T>> {
   const messages = createMessages(options.locales);
   const registry = createRegistry(options.pages ?? mfpPages());
   const providers = new Map<string, ProviderAdapter>();
   for (const provider of options.providers) {
-    if (providers.has(provider.id)) throw new SettingsError('ERR_INVALID_OPTION', `Two providers share the id "${provider.id}"`, { params: { field: 'providers' } });
+    if (providers.has(provider.id))
+      throw new SettingsError('ERR_INVALID_OPTION', `Two providers share the id "${provider.id}"`, { params: { field: 'providers' } });
     providers.set(provider.id, provider);
   }
   const store = options.store ?? memoryStore();
   const clock = options.clock ?? systemClock;
   const logger = resolveLogger(options.logger);
+  const events = new EventHub(logger);
+  const keepAliveMs = positiveInteger('keepAliveMs', options.keepAliveMs, 3 * 24 * 3_600_000);
   const backoff: BackoffPolicy = {
     initialMs: positiveInteger('backoff.initialMs', options.backoff?.initialMs, defaultBackoff.initialMs),
     maxMs: positiveInteger('backoff.maxMs', options.backoff?.maxMs, defaultBackoff.maxMs),
@@ -185,6 +239,18 @@ export async function createMailOAuth(options: MailOAuthOptions): Promise<MailOA
   };
 
   const scopes = new Map<string, Scope>();
+  // The machine says what happened; the device adds where (scope, linked pages, account) and when.
+  const publish = (scopeId: string, fact: EventFact): void => {
+    const settings = scopes.get(scopeId)?.settings;
+    events.emit({
+      at: clock.now(),
+      scope: scopeId,
+      pages: registry.scopes.get(scopeId)?.pages ?? [],
+      ...(settings?.provider === undefined ? {} : { provider: settings.provider }),
+      ...(settings?.account === undefined ? {} : { account: settings.account }),
+      ...fact,
+    });
+  };
   let passwords: PasswordVault;
   try {
     passwords = await PasswordVault.open(store, registry.scopes.keys());
@@ -198,6 +264,8 @@ export async function createMailOAuth(options: MailOAuthOptions): Promise<MailOA
         dispatcher: httpDispatcher,
         providers,
         refreshMarginMs: positiveInteger('refreshMarginMs', options.refreshMarginMs, 600_000),
+        keepAliveMs,
+        onEvent: (fact) => publish(definition.id, fact),
         backoff,
         random: options.random ?? Math.random,
         persistRefreshTokens: options.persistRefreshTokens ?? true,
@@ -216,76 +284,61 @@ export async function createMailOAuth(options: MailOAuthOptions): Promise<MailOA
     if (options.allowPlaintext === true) transport.allowPlaintext = true;
     return transport;
   };
-  const context = { providers: providerIds, locale: () => localeMatch.locale, localize: messages.localize, transportOptions, passwords };
+  let closed: Promise<void> | undefined;
+  const context: PageContext = {
+    providers: providerIds,
+    locale: () => localeMatch.locale,
+    localize: (key, locale, params) => messages.localize(key, locale, params),
+    transportOptions,
+    passwords,
+    closed: () => closed !== undefined,
+    smtpPool: options.smtpPool ?? {},
+    emit: (pageId, fact) => publish(registry.scopeOf(pageId)?.id ?? pageId, fact),
+    now: () => clock.now(),
+  };
   const pages = new Map<string, Page>();
   for (const definition of registry.pages.values()) {
     const scope = scopes.get(registry.scopeOf(definition.id)?.id ?? '') as Scope;
-    pages.set(definition.id, new Page(definition, scope, context));
+    pages.set(definition.id, pageFor(definition, scope, context));
   }
 
-  const pageOf = (id: string, protocol?: Protocol): Page => {
+  const pageOf = (id: string): Page => {
     const page = pages.get(id);
-    if (page === undefined) throw new TopologyError('ERR_UNKNOWN_PAGE', `No settings page "${String(id)}"`, { params: { page: String(id) } });
-    if (protocol !== undefined && page.protocol !== protocol) {
-      throw new SettingsError('ERR_INVALID_OPTION', `Page "${id}" is a ${page.protocol} page, not ${protocol}`, { params: { field: 'page' } });
-    }
+    // The caller named a page the device does not have: a usage error, not a broken topology.
+    if (page === undefined)
+      throw new SettingsError('ERR_UNKNOWN_PAGE', `No settings page "${String(id)}"`, { kind: 'usage', params: { page: String(id) } });
     return page;
   };
 
-  // One pool per SMTP page, rebuilt when the page's settings or token status change.
-  const smtpPools = new Map<string, { key: string; pool: SmtpPool; unsubscribe: () => void }>();
-  const dropSmtpPool = (pageId: string): void => {
-    const entry = smtpPools.get(pageId);
-    if (entry === undefined) return;
-    smtpPools.delete(pageId);
-    entry.unsubscribe();
-    entry.pool.close();
-  };
-  const smtpPoolOf = async (page: Page): Promise<SmtpPool> => {
-    const { SmtpPool: Pool } = await import('./transports/smtp.js');
-    const password = page.storedPassword();
-    // A digest, so that a changed password reconnects without the password kept in the key.
-    const key = JSON.stringify([page.settings, page.status, password === undefined ? null : createHash('sha256').update(password).digest('base64')]);
-    const current = smtpPools.get(page.id);
-    if (current?.key === key) return current.pool;
-    dropSmtpPool(page.id);
-    const pool = new Pool(page.settings, pageCredentials(page), transportOptions(), options.smtpPool ?? {});
-    smtpPools.set(page.id, { key, pool, unsubscribe: page.subscribe(() => dropSmtpPool(page.id)) });
-    return pool;
-  };
+  // States routed to a page whose exchange has not settled: a second delivery of the same redirect is refused.
+  const routing = new Set<string>();
+  const stateMismatch = (): AuthorizationError =>
+    new AuthorizationError('ERR_STATE_MISMATCH', 'No sign-in is waiting for this redirect (unknown or already used state)', {
+      kind: 'usage',
+    });
 
-  let closed: Promise<void> | undefined;
   return {
-    page: (id) => pageOf(id),
-    // Transports load on first use: the token path starts without nodemailer or imapflow.
-    async sendMail(pageId, message, sendOptions = {}) {
-      if (closed !== undefined) throw new TokenStateError('ERR_DEVICE_CLOSED', 'The device is closed', { kind: 'usage' });
-      const page = pageOf(pageId, 'smtp');
-      return (await smtpPoolOf(page)).send(message, sendOptions);
-    },
-    pop3(pageId) {
-      const page = pageOf(pageId, 'pop3');
-      return {
-        async fetch(fetchOptions = {}) {
-          const { fetchPop3 } = await import('./transports/pop3/mailbox.js');
-          return fetchPop3(page.settings, pageCredentials(page), { ...transportOptions(), ...fetchOptions });
-        },
-        async connect(connectOptions = {}) {
-          const { connectPop3 } = await import('./transports/pop3/client.js');
-          return connectPop3(page.settings, pageCredentials(page), { ...transportOptions(), ...connectOptions });
-        },
-        async poller(pollerOptions) {
-          const { createPop3Poller } = await import('./transports/pop3/mailbox.js');
-          return createPop3Poller(page.settings, pageCredentials(page), { ...transportOptions(), ...pollerOptions });
-        },
-      };
-    },
-    async imap(pageId) {
-      const page = pageOf(pageId, 'imap');
-      const { connectImap } = await import('./transports/imap.js');
-      return connectImap(page.settings, pageCredentials(page), transportOptions());
-    },
+    page: <const Id extends string>(id: Id) => pageOf(id) as PageFor<T, Id>,
     pages: () => [...pages.values()],
+    async completeAuthorization(callbackUrl, signalOptions = {}) {
+      throwIfAborted(signalOptions.signal);
+      let state: string | null = null;
+      try {
+        state = new URL(String(callbackUrl).trim()).searchParams.get('state');
+      } catch {
+        // Not a URL: no page can be waiting for it.
+      }
+      if (state === null || state === '' || routing.has(state)) throw stateMismatch();
+      // Linked pages are views of one scope: the first one waiting stands for all of them.
+      const waiting = [...pages.values()].find((page) => sameState(page.pendingState(), state));
+      if (waiting === undefined) throw stateMismatch();
+      routing.add(state);
+      try {
+        await waiting.completeAuthorization(callbackUrl, signalOptions);
+      } finally {
+        routing.delete(state);
+      }
+    },
     get locale(): string {
       return localeMatch.locale;
     },
@@ -295,11 +348,13 @@ export async function createMailOAuth(options: MailOAuthOptions): Promise<MailOA
     get localeMatch() {
       return localeMatch;
     },
+    subscribe: (listener) => events.subscribe(listener),
     locales: messages.locales,
     localize: (key, locale = localeMatch.locale, params = {}) => messages.localize(key, locale, params),
     close() {
       closed ??= (async () => {
-        for (const pageId of [...smtpPools.keys()]) dropSmtpPool(pageId);
+        // Pages first: a poller mid-check or a pooled send must not outlive the scopes it reads tokens from.
+        await Promise.all([...pages.values()].map((page) => page.close()));
         await Promise.all([...scopes.values()].map((scope) => scope.close()));
         await store.close?.();
         if (caAgent !== undefined) await (await caAgent).close();
@@ -307,4 +362,23 @@ export async function createMailOAuth(options: MailOAuthOptions): Promise<MailOA
       return closed;
     },
   };
+}
+
+function pageFor(definition: PageDefinition, scope: Scope, context: PageContext): Page {
+  switch (definition.protocol) {
+    case 'smtp':
+      return new SmtpPage(definition, scope, context);
+    case 'pop3':
+      return new Pop3Page(definition, scope, context);
+    case 'imap':
+      return new ImapPage(definition, scope, context);
+  }
+}
+
+/** Compares a redirect's state with a pending one without leaking, by timing, how much of it matched. */
+function sameState(pending: string | undefined, given: string): boolean {
+  if (pending === undefined) return false;
+  const a = Buffer.from(pending);
+  const b = Buffer.from(given);
+  return a.length === b.length && timingSafeEqual(a, b);
 }

@@ -1,14 +1,29 @@
-import type { PageTopology } from './topology.js';
+import type { LinkGroup, PageTopology, TypedPageDefinition } from './topology.js';
 
-/** Page ids of the {@link mfpPages} preset. */
-export type MfpPageId =
-  | 'smtp.services'
-  | 'smtp.alert'
-  | 'smtp.quick'
-  | 'smtp.initialQuick'
-  | 'pop.emailStatus'
-  | 'pop.internetFax'
-  | 'pop.emailPrint';
+/**
+ * The {@link mfpPages} topology, with its page ids and protocols as literal types.
+ * @category Device
+ */
+export interface MfpTopology extends PageTopology {
+  /** The manual's pages, in its order. */
+  readonly pages: readonly [
+    TypedPageDefinition<'smtp.services', 'smtp'>,
+    TypedPageDefinition<'smtp.alert', 'smtp'>,
+    TypedPageDefinition<'smtp.quick', 'smtp'>,
+    TypedPageDefinition<'smtp.initialQuick', 'smtp'>,
+    TypedPageDefinition<'pop.emailStatus', 'pop3'>,
+    TypedPageDefinition<'pop.internetFax', 'pop3'>,
+    TypedPageDefinition<'pop.emailPrint', 'pop3'>,
+  ];
+  /** One group: the Services Setup, Quick Settings and Initial Setup SMTP pages (scope `smtp.main`). */
+  readonly links: readonly LinkGroup[];
+}
+
+/**
+ * Page ids of the {@link mfpPages} preset.
+ * @category Device
+ */
+export type MfpPageId = MfpTopology['pages'][number]['id'];
 
 /**
  * The multifunction printer's settings pages as its manual describes them: the Services Setup
@@ -20,8 +35,10 @@ export type MfpPageId =
  * const device = await createMailOAuth({ providers, pages: mfpPages() });
  * await device.page('smtp.quick').configure({ authMethod: 'oauth2', provider: 'microsoft365', account });
  * ```
+ * @category Device
  */
-export function mfpPages(): PageTopology {
+export function mfpPages(): MfpTopology {
+  // Literal ids and protocols (MfpTopology) type `device.page('pop.emailStatus')` as a Pop3Page.
   return {
     pages: [
       { id: 'smtp.services', protocol: 'smtp', label: 'Network Settings → Services Setup (SMTP)' },

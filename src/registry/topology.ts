@@ -1,7 +1,10 @@
 import { TopologyError } from '../errors.js';
 import type { Protocol } from '../settings/types.js';
 
-/** A settings page of the device. */
+/**
+ * A settings page of the device.
+ * @category Device
+ */
 export interface PageDefinition {
   /** Stable page id (used in the API and in the web UI). */
   id: string;
@@ -11,7 +14,22 @@ export interface PageDefinition {
   label?: string;
 }
 
-/** Pages that show one shared token: obtaining or deleting it on one updates all. */
+/**
+ * A {@link PageDefinition} whose id and protocol are literal types, so that `device.page(id)`
+ * can be typed by protocol.
+ * @category Device
+ */
+export interface TypedPageDefinition<Id extends string, P extends Protocol> extends PageDefinition {
+  /** The page id, as a literal type. */
+  readonly id: Id;
+  /** The protocol, as a literal type. */
+  readonly protocol: P;
+}
+
+/**
+ * Pages that show one shared token: obtaining or deleting it on one updates all.
+ * @category Device
+ */
 export interface LinkGroup {
   /** The scope id: the key under which the shared token is stored. Default: the first page's id. Keep it stable. */
   id?: string;
@@ -19,7 +37,10 @@ export interface LinkGroup {
   pages: readonly string[];
 }
 
-/** The device's pages and which of them share a token. */
+/**
+ * The device's pages and which of them share a token.
+ * @category Device
+ */
 export interface PageTopology {
   /** Every page. A page not in a link group has its own token. */
   pages: readonly PageDefinition[];
@@ -56,7 +77,8 @@ export function createRegistry(topology: PageTopology): Registry {
   if (topology.pages.length === 0) fail('ERR_TOPOLOGY_EMPTY', 'A topology needs at least one page', {});
   const pages = new Map<string, PageDefinition>();
   for (const page of topology.pages) {
-    if (typeof page.id !== 'string' || !ID.test(page.id)) fail('ERR_TOPOLOGY_UNKNOWN_PAGE', `Invalid page id "${String(page.id)}"`, { page: String(page.id) });
+    if (typeof page.id !== 'string' || !ID.test(page.id))
+      fail('ERR_TOPOLOGY_UNKNOWN_PAGE', `Invalid page id "${String(page.id)}"`, { page: String(page.id) });
     if (page.protocol !== 'smtp' && page.protocol !== 'pop3' && page.protocol !== 'imap') {
       fail('ERR_TOPOLOGY_MIXED_PROTOCOLS', `Page "${page.id}" has an unknown protocol`, { page: page.id });
     }
@@ -76,8 +98,13 @@ export function createRegistry(topology: PageTopology): Registry {
       }
       protocols.add(page.protocol);
     }
-    if (protocols.size > 1) fail('ERR_TOPOLOGY_MIXED_PROTOCOLS', `Linked pages must share one protocol: ${group.pages.join(', ')}`, { pages: group.pages.join(', ') });
-    const id = group.id ?? (group.pages[0] as string);
+    if (protocols.size > 1)
+      fail('ERR_TOPOLOGY_MIXED_PROTOCOLS', `Linked pages must share one protocol: ${group.pages.join(', ')}`, {
+        pages: group.pages.join(', '),
+      });
+    // Not empty (checked above); the default keeps the type a plain string.
+    const [first = ''] = group.pages;
+    const id = group.id ?? first;
     if (!ID.test(id)) fail('ERR_TOPOLOGY_UNKNOWN_PAGE', `Invalid scope id "${id}"`, { scope: id });
     if (scopes.has(id)) fail('ERR_TOPOLOGY_DUPLICATE_PAGE', `Scope id "${id}" is used twice`, { scope: id });
     const scope: ScopeDefinition = { id, protocol: [...protocols][0] as Protocol, pages: [...group.pages] };
@@ -86,7 +113,8 @@ export function createRegistry(topology: PageTopology): Registry {
   }
   for (const page of pages.values()) {
     if (scopeOfPage.has(page.id)) continue;
-    if (scopes.has(page.id)) fail('ERR_TOPOLOGY_DUPLICATE_PAGE', `Scope id "${page.id}" collides with a page of its own`, { scope: page.id });
+    if (scopes.has(page.id))
+      fail('ERR_TOPOLOGY_DUPLICATE_PAGE', `Scope id "${page.id}" collides with a page of its own`, { scope: page.id });
     const scope: ScopeDefinition = { id: page.id, protocol: page.protocol, pages: [page.id] };
     scopes.set(page.id, scope);
     scopeOfPage.set(page.id, scope);

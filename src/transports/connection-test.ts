@@ -20,7 +20,7 @@ export interface ConnectionTestResult {
   ok: boolean;
   /**
    * `OK`, or the `ErrorCode` of the failing step: `ERR_CONNECTION`, `ERR_DNS`, `ERR_TLS`,
-   * `ERR_TLS_REQUIRED`, `ERR_AUTH_REJECTED`, `ERR_SMTP_AUTH_DISABLED`, `ERR_ACCOUNT_MISMATCH`,
+   * `ERR_TLS_REQUIRED`, `ERR_AUTH_REJECTED`, `ERR_SMTP_AUTH_DISABLED`, `ERR_MAILBOX_REFUSED`,
    * `ERR_MAIL_TIMEOUT`, `ERR_MAIL_PROTOCOL`, `ERR_TOKEN_REFRESH_FAILED` (and the token source's
    * other codes, e.g. `ERR_TOKEN_INVALID`, `ERR_TOKEN_NOT_ACQUIRED`).
    */
@@ -35,12 +35,16 @@ export interface ConnectionTestResult {
 function afterAuthentication(err: unknown): MailOAuthError {
   const coded = toMailOAuthError(err);
   if (coded.code !== 'ERR_MAIL_PROTOCOL') return coded;
-  return new TransportError('ERR_ACCOUNT_MISMATCH', 'The server accepted the token but refused the mailbox: the signed-in account may not be the configured account', {
-    kind: 'configuration',
-    cause: err,
-    hint: 'Sign in with the account entered on the page, or give it access to the mailbox',
-    ...(coded instanceof TransportError && coded.response !== undefined ? { response: coded.response } : {}),
-  });
+  return new TransportError(
+    'ERR_MAILBOX_REFUSED',
+    'The server accepted the token but refused the mailbox: the signed-in account may not be the configured account',
+    {
+      kind: 'configuration',
+      cause: err,
+      hint: 'Sign in with the account entered on the page, or give it access to the mailbox',
+      ...(coded instanceof TransportError && coded.response !== undefined ? { response: coded.response } : {}),
+    },
+  );
 }
 
 /** A bare token source is the `oauth2` method's credentials. */

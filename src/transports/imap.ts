@@ -5,11 +5,20 @@
  * @packageDocumentation
  */
 import type { ImapFlow, ImapFlowOptions, Logger as ImapLogger } from 'imapflow';
-import { MailOAuthError, TransportError } from '../errors.js';
+import { MailOAuthError, SettingsError, TransportError, UsageError } from '../errors.js';
 import { resolveLogger } from '../logger.js';
 import { buildXOAuth2 } from '../sasl/xoauth2.js';
 import type { PageSettings } from '../settings/types.js';
-import { assertPlaintextAllowed, createRedactor, errno, resolveEndpoint, tlsOptions, toTransportError, type Endpoint, type Redactor } from './net.js';
+import {
+  assertPlaintextAllowed,
+  createRedactor,
+  errno,
+  resolveEndpoint,
+  tlsOptions,
+  toTransportError,
+  type Endpoint,
+  type Redactor,
+} from './net.js';
 import type { TransportOptions } from './options.js';
 import type { MailCredentials } from './credentials.js';
 import type { TokenSource } from './token-source.js';
@@ -50,12 +59,20 @@ function imapLogger(options: TransportOptions, secrets: Redactor): ImapLogger | 
   };
 }
 
+/** The server's text: imapflow hands over a string, `false` when there was none, or the parsed response before it ran its own lookup. */
+function responseText(response: unknown): string | undefined {
+  return typeof response === 'string' && response !== '' ? response : undefined;
+}
+
 function toImapError(err: unknown, endpoint: Endpoint): MailOAuthError {
   if (err instanceof MailOAuthError) return err;
   const failure = (err ?? {}) as ImapFailure;
   const code = errno(err);
   if (code === 'CONNECT_TIMEOUT' || code === 'ETIMEOUT' || code === 'GREETING_TIMEOUT' || code === 'ETIMEDOUT') {
-    return new TransportError('ERR_MAIL_TIMEOUT', `IMAP ${endpoint.host}:${endpoint.port}: timed out (${code})`, { kind: 'transient', cause: err });
+    return new TransportError('ERR_MAIL_TIMEOUT', `IMAP ${endpoint.host}:${endpoint.port}: timed out (${code})`, {
+      kind: 'transient',
+      cause: err,
+    });
   }
   if (code === 'LineTooLarge' || code === 'LiteralTooLarge' || code === 'ResponseTooLarge' || code === 'TooManyTokens') {
     return new TransportError('ERR_MAIL_LIMIT', `IMAP reply exceeded a limit (${code})`, { kind: 'protocol', cause: err });
@@ -69,9 +86,10 @@ function toImapError(err: unknown, endpoint: Endpoint): MailOAuthError {
   }
   const coded = toTransportError(err, `IMAP ${endpoint.host}:${endpoint.port}`);
   if (coded.code === 'ERR_CONNECTION' && failure.response !== undefined) {
+    const text = responseText(failure.response);
     return new TransportError('ERR_MAIL_PROTOCOL', 'The IMAP server refused a command', {
       kind: 'protocol',
-      response: String(failure.response).slice(0, 200),
+      ...(text === undefined ? {} : { response: text.slice(0, 200) }),
       cause: err,
     });
   }
@@ -105,12 +123,16 @@ let imapflowModule: Promise<typeof import('imapflow')> | undefined;
  * finally { lock.release(); await imap.logout(); }
  * ```
  */
-export async function connectImap(settings: PageSettings, credentials: TokenSource | MailCredentials, options: ImapOptions = {}): Promise<ImapFlow> {
+export async function connectImap(
+  settings: PageSettings,
+  credentials: TokenSource | MailCredentials,
+  options: ImapOptions = {},
+): Promise<ImapFlow> {
   const endpoint = resolveEndpoint(settings, 'imap', options);
   assertPlaintextAllowed(endpoint, options, 'IMAP');
   const login = 'method' in credentials ? credentials : ({ method: 'oauth2', source: credentials } as const);
   if (login.method === 'none') {
-    throw new TransportError('ERR_INVALID_AUTH_METHOD', 'An IMAP mailbox cannot be read without signing in', { kind: 'configuration' });
+    throw new SettingsError('ERR_INVALID_AUTH_METHOD', 'An IMAP mailbox cannot be read without signing in', {});
   }
   imapflowModule ??= import('imapflow');
   const { ImapFlow } = await imapflowModule;
@@ -151,16 +173,16 @@ export async function connectImap(settings: PageSettings, credentials: TokenSour
     const password = await login.password();
     // The same input rule as the SASL builders: nothing with CR, LF or NUL reaches the wire.
     if (/[\r\n\0]/.test(login.user) || /[\r\n\0]/.test(password)) {
-      throw new TransportError('ERR_SASL_INVALID_INPUT', 'The account name or password contains characters that are not allowed', { kind: 'configuration' });
+      throw new UsageError('ERR_SASL_INVALID_INPUT', 'The account name or password contains characters that are not allowed', {});
     }
     secrets.push(password);
     // `login` is IMAP's LOGIN command (the USER/PASS of IMAP); `plain` is SASL PLAIN (RFC 4616).
     const result = await attempt({ user: login.user, pass: password, loginMethod: login.method === 'plain' ? 'AUTH=PLAIN' : 'LOGIN' });
     if ('rejected' in result) {
-      const response = result.rejected.response;
+      const response = responseText(result.rejected.response);
       throw new TransportError('ERR_PASSWORD_REJECTED', 'The IMAP server rejected the account name or password', {
         kind: 'configuration',
-        ...(response === undefined ? {} : { response: secrets.redact(String(response)).slice(0, 200) }),
+        ...(response === undefined ? {} : { response: secrets.redact(response).slice(0, 200) }),
       });
     }
     return result.client;
@@ -178,10 +200,10 @@ export async function connectImap(settings: PageSettings, credentials: TokenSour
     result = await attempt(withToken(await source.refreshAfterRejection()));
   }
   if ('rejected' in result) {
-    const response = result.rejected.response;
+    const response = responseText(result.rejected.response);
     throw new TransportError('ERR_AUTH_REJECTED', 'The IMAP server rejected the access token', {
       kind: 'configuration',
-      ...(response === undefined ? {} : { response: secrets.redact(String(response)).slice(0, 200) }),
+      ...(response === undefined ? {} : { response: secrets.redact(response).slice(0, 200) }),
     });
   }
   return result.client;

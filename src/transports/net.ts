@@ -7,7 +7,7 @@
 import * as net from 'node:net';
 import * as tls from 'node:tls';
 import { systemClock, type Clock } from '../clock.js';
-import { MailOAuthError, TransportError } from '../errors.js';
+import { MailOAuthError, TokenStateError, TransportError } from '../errors.js';
 import type { Protocol, Security, PageSettings } from '../settings/types.js';
 import type { TransportOptions } from './options.js';
 import { trustContext } from './trust.js';
@@ -33,8 +33,7 @@ export const DEFAULT_TIMEOUT = 30_000;
 export function resolveEndpoint(settings: PageSettings, protocol: Protocol, options: TransportOptions): Endpoint {
   const host = settings.server?.trim();
   if (host === undefined || host.length === 0) {
-    throw new MailOAuthError('ERR_NOT_CONFIGURED', `No ${protocol.toUpperCase()} server is configured`, {
-      kind: 'configuration',
+    throw new TokenStateError('ERR_NOT_CONFIGURED', `No ${protocol.toUpperCase()} server is configured`, {
       params: { field: 'server' },
     });
   }
@@ -54,7 +53,10 @@ LOOPBACK.addAddress('::1', 'ipv6');
  * without a DNS lookup. @internal
  */
 export function isLoopbackHost(host: string): boolean {
-  const name = host.trim().toLowerCase().replace(/^\[(.*)\]$/, '$1');
+  const name = host
+    .trim()
+    .toLowerCase()
+    .replace(/^\[(.*)\]$/, '$1');
   if (name === 'localhost' || name === 'localhost.') return true;
   const family = net.isIP(name);
   return family !== 0 && LOOPBACK.check(name, family === 4 ? 'ipv4' : 'ipv6');
@@ -65,7 +67,10 @@ export function isLoopbackHost(host: string): boolean {
  * security `none`, `allowPlaintext` set, and a loopback host. Required TLS (`tls`, `starttls`)
  * is never relaxed (RFC 3207 §4, RFC 2595 §2.2, RFC 8314). @internal
  */
-export function plaintextAllowed(endpoint: Pick<Endpoint, 'host' | 'security'>, options: Pick<TransportOptions, 'allowPlaintext'>): boolean {
+export function plaintextAllowed(
+  endpoint: Pick<Endpoint, 'host' | 'security'>,
+  options: Pick<TransportOptions, 'allowPlaintext'>,
+): boolean {
   return endpoint.security === 'none' && options.allowPlaintext === true && isLoopbackHost(endpoint.host);
 }
 
@@ -153,7 +158,10 @@ export function toTransportError(err: unknown, where: string): MailOAuthError {
   if (code !== undefined && TIMEOUT_CODES.has(code)) {
     return new TransportError('ERR_MAIL_TIMEOUT', `${where}: timed out (${code})`, { kind: 'transient', cause: err });
   }
-  if (code !== undefined && (TLS_CODES.has(code) || code.startsWith('ERR_TLS') || code.startsWith('ERR_SSL') || code.startsWith('ERR_OSSL'))) {
+  if (
+    code !== undefined &&
+    (TLS_CODES.has(code) || code.startsWith('ERR_TLS') || code.startsWith('ERR_SSL') || code.startsWith('ERR_OSSL'))
+  ) {
     return new TransportError('ERR_TLS', `${where}: TLS failed or the server certificate is not trusted (${code})`, {
       kind: 'configuration',
       cause: err,
@@ -237,7 +245,11 @@ export function upgradeSocket(
       secure.destroy();
       socket.destroy();
       const coded = toTransportError(err, 'TLS upgrade');
-      reject(coded.code === 'ERR_CONNECTION' ? new TransportError('ERR_TLS', `TLS upgrade failed (${errno(err) ?? 'closed'})`, { kind: 'configuration', cause: err }) : coded);
+      reject(
+        coded.code === 'ERR_CONNECTION'
+          ? new TransportError('ERR_TLS', `TLS upgrade failed (${errno(err) ?? 'closed'})`, { kind: 'configuration', cause: err })
+          : coded,
+      );
     };
     secure.once('error', onError);
     secure.once('secureConnect', () => {

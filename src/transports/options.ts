@@ -1,7 +1,10 @@
 import type { Clock } from '../clock.js';
 import type { Logger } from '../logger.js';
 
-/** One line of a protocol conversation as a transport saw it, with secrets replaced. */
+/**
+ * One line of a protocol conversation as a transport saw it, with secrets replaced.
+ * @category Pages and tokens
+ */
 export interface TranscriptEntry {
   /** `client` for what the device sent, `server` for what it received. */
   direction: 'client' | 'server';

@@ -69,7 +69,7 @@ export function pageCredentials(page: CredentialHolder): MailCredentials {
     }
     case 'none':
       if (page.protocol !== 'smtp') {
-        throw new SettingsError('ERR_INVALID_AUTH_METHOD', `A ${page.protocol} mailbox cannot be read without authentication`, { kind: 'configuration' });
+        throw new SettingsError('ERR_INVALID_AUTH_METHOD', `A ${page.protocol} mailbox cannot be read without authentication`, {});
       }
       return { method: 'none' };
     default:
@@ -78,5 +78,8 @@ export function pageCredentials(page: CredentialHolder): MailCredentials {
 }
 
 function passwordNotSet(): SettingsError {
-  return new SettingsError('ERR_PASSWORD_NOT_SET', 'Enter the account name and the password first', { kind: 'configuration', params: { field: 'password' } });
+  return new SettingsError('ERR_PASSWORD_NOT_SET', 'Enter the account name and the password first', {
+    kind: 'configuration',
+    params: { field: 'password' },
+  });
 }

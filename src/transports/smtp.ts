@@ -10,7 +10,7 @@ import type { MailCredentials } from './credentials.js';
 import type { MailMessage } from './smtp/message.js';
 import { SmtpPool, type SendOptions, type SendResult, type SmtpOptions } from './smtp/pool.js';
 
-export type { MailAttachment, MailAttachmentFile, MailMessage } from './smtp/message.js';
+export type { MailAttachment, MailMessage } from './smtp/message.js';
 export type { SendOptions, SendProgress, SendResult, SmtpOptions, SmtpPoolOptions } from './smtp/pool.js';
 export { SmtpPool } from './smtp/pool.js';
 

@@ -7,7 +7,8 @@
 import type * as net from 'node:net';
 import { Readable } from 'node:stream';
 import { systemClock, type Clock } from '../../clock.js';
-import { MailOAuthError, TransportError } from '../../errors.js';
+import type { MailOAuthError } from '../../errors.js';
+import { SettingsError, TransportError } from '../../errors.js';
 import { resolveLogger, type Logger } from '../../logger.js';
 import { parseSaslErrorChallenge, type SaslErrorChallenge } from '../../sasl/challenge.js';
 import { assertSaslInput } from '../../sasl/input.js';
@@ -47,10 +48,16 @@ import {
   type Pop3UidlEntry,
 } from './parser.js';
 
-/** The SASL mechanisms the POP3 client can use. */
+/**
+ * The SASL mechanisms the POP3 client can use.
+ * @category Receiving mail
+ */
 export type Pop3Mechanism = 'XOAUTH2' | 'OAUTHBEARER';
 
-/** Options of a POP3 session (`device.pop3(pageId).connect()`, `Pop3Client.connect`, `connectPop3`). */
+/**
+ * Options of a POP3 session (`page.mailbox().connect()`, `Pop3Client.connect`, `connectPop3`).
+ * @category Receiving mail
+ */
 export interface Pop3Options extends TransportOptions {
   /** Longest accepted line in bytes (status or message line). Default 65 536. */
   maxLineLength?: number;
@@ -78,8 +85,139 @@ type Outcome = { ok: true } | { ok: false; response: string; challenge: SaslErro
 type PasswordCredentials = Exclude<MailCredentials, { method: 'oauth2' }>;
 
 /**
+ * An authenticated POP3 session, as `page.mailbox().connect()` opens it. Commands issued
+ * concurrently run one after another. An interface rather than the class so the public
+ * declarations promise no `Pop3Client.connect` value that the main entry does not export
+ * (the connection class is loaded only when a mailbox is first used).
+ *
+ * @example
+ * ```ts
+ * const pop = await device.page('pop.emailPrint').mailbox().connect();
+ * for (const { id } of await pop.uidl()) await pop.retr(id);
+ * await pop.quit();
+ * ```
+ * @category Receiving mail
+ */
+export interface Pop3Session {
+  /** The capabilities the server announced (after STLS, the ones announced over TLS). */
+  readonly capabilities: Pop3Capabilities;
+  /** Whether the connection is encrypted (implicit TLS or a completed STLS). */
+  readonly secure: boolean;
+  /** Whether authentication succeeded. */
+  readonly authenticated: boolean;
+  /**
+   * `STAT`: number of messages and total size.
+   *
+   * @example
+   * ```ts
+   * const session = await device.page('pop.emailStatus').mailbox().connect({ signal });
+   * const { count, size } = await session.stat();
+   * await session.quit();
+   * ```
+   */
+  stat(): Promise<Pop3Stat>;
+  /**
+   * `LIST`: every message number and size.
+   *
+   * @example
+   * ```ts
+   * for (const { id, size } of await session.list()) console.log(id, size);
+   * ```
+   */
+  list(): Promise<Pop3ListEntry[]>;
+  /**
+   * `UIDL`: every message number and its unique id (stable across sessions).
+   *
+   * @example
+   * ```ts
+   * const fresh = (await session.uidl()).filter(({ uid }) => !seen.has(uid));
+   * ```
+   */
+  uidl(): Promise<Pop3UidlEntry[]>;
+  /**
+   * `RETR n`, buffered: the message with dot-unstuffing undone and CRLF line endings.
+   * @throws TransportError `ERR_MAIL_LIMIT` beyond `maxMessageSize` (the connection is closed).
+   *
+   * @example
+   * ```ts
+   * const raw = await session.retr(1); // RFC 5322 bytes, CRLF
+   * ```
+   */
+  retr(id: number): Promise<Buffer>;
+  /**
+   * `RETR` for several messages, buffered, in the order given; pipelined when the server
+   * announces `PIPELINING`. A failure closes the connection.
+   * @throws TransportError `ERR_MAIL_LIMIT` beyond `maxMessageSize`; `ERR_MAIL_PROTOCOL` when a RETR is refused.
+   *
+   * @example
+   * ```ts
+   * const messages = await session.retrAll((await session.list()).map(({ id }) => id));
+   * ```
+   */
+  retrAll(ids: readonly number[]): Promise<Buffer[]>;
+  /**
+   * `RETR n`, streamed with back-pressure; other commands wait until the stream ended, and
+   * destroying it early closes the connection.
+   *
+   * @example
+   * ```ts
+   * const stream = await session.retrStream(1);
+   * await pipeline(stream, createWriteStream('/var/spool/print/job-1.eml'));
+   * ```
+   */
+  retrStream(id: number): Promise<Readable>;
+  /**
+   * `DELE n`: marks a message for deletion (done at {@link Pop3Session.quit}).
+   *
+   * @example
+   * ```ts
+   * await session.dele(1);
+   * await session.quit(); // the deletion happens here
+   * ```
+   */
+  dele(id: number): Promise<void>;
+  /**
+   * `NOOP`: keeps the connection alive and proves it works.
+   *
+   * @example
+   * ```ts
+   * await session.noop();
+   * ```
+   */
+  noop(): Promise<void>;
+  /**
+   * `RSET`: unmarks messages marked for deletion.
+   *
+   * @example
+   * ```ts
+   * await session.dele(1);
+   * await session.rset(); // message 1 stays on the server
+   * ```
+   */
+  rset(): Promise<void>;
+  /**
+   * `QUIT`: commits deletions and closes the connection. Never throws.
+   *
+   * @example
+   * ```ts
+   * await session.quit();
+   * ```
+   */
+  quit(): Promise<void>;
+  /**
+   * Closes the connection at once (no QUIT: deletions are not committed).
+   *
+   * @example
+   * ```ts
+   * session.close(); // no QUIT: nothing marked with DELE is deleted
+   * ```
+   */
+  close(): void;
+}
+
+/**
  * One POP3 connection with a command queue: commands issued concurrently run one after another.
- * Open it with `device.pop3(pageId).connect()` (authenticated), or `Pop3Client.connect` internally.
+ * Open it with `page.mailbox().connect()` (authenticated), or `Pop3Client.connect` internally.
  *
  * @example
  * ```ts
@@ -92,7 +230,7 @@ type PasswordCredentials = Exclude<MailCredentials, { method: 'oauth2' }>;
  * await pop.quit();
  * ```
  */
-export class Pop3Client {
+export class Pop3Client implements Pop3Session {
   /** Tokens and SASL payloads sent on this connection, redacted from everything the server says. */
   readonly #secrets = createRedactor();
   readonly #endpoint: Endpoint;
@@ -213,7 +351,10 @@ export class Pop3Client {
         throw new TransportError('ERR_AUTH_REJECTED', 'The POP3 server rejected the access token', {
           kind: 'configuration',
           response: outcome.response,
-          hint: outcome.challenge?.scope === undefined ? 'Check the account and the mailbox permissions' : `Expected scope: ${outcome.challenge.scope}`,
+          hint:
+            outcome.challenge?.scope === undefined
+              ? 'Check the account and the mailbox permissions'
+              : `Expected scope: ${outcome.challenge.scope}`,
         });
       }
       this.#authenticated = true;
@@ -223,11 +364,12 @@ export class Pop3Client {
   #authenticateWithPassword(credentials: PasswordCredentials): Promise<void> {
     return this.#run(async () => {
       if (credentials.method === 'none') {
-        throw new TransportError('ERR_INVALID_AUTH_METHOD', 'A POP3 mailbox cannot be read without authentication', { kind: 'configuration' });
+        throw new SettingsError('ERR_INVALID_AUTH_METHOD', 'A POP3 mailbox cannot be read without authentication', {});
       }
       this.#requireEncryption('a password');
       const password = await credentials.password();
-      const outcome = credentials.method === 'login' ? await this.#userPass(credentials.user, password) : await this.#plain(credentials.user, password);
+      const outcome =
+        credentials.method === 'login' ? await this.#userPass(credentials.user, password) : await this.#plain(credentials.user, password);
       if (!outcome.ok) {
         throw new TransportError('ERR_PASSWORD_REJECTED', 'The POP3 server rejected the user name or password', {
           kind: 'configuration',
@@ -396,7 +538,8 @@ export class Pop3Client {
           this.#logger.debug('pop3: RETR failed', { code: (err as MailOAuthError).code });
         }
       }).catch((err: unknown) => {
-        if (!started) rejectStream(err);
+        // Already coded in practice; anything else still reaches the caller with a stable code.
+        if (!started) rejectStream(toTransportError(err, 'POP3 RETR'));
       });
     });
   }
@@ -686,7 +829,8 @@ export class Pop3Client {
 
   /** One rule for every secret: never in clear, except security `none` to a loopback host with `allowPlaintext`. */
   #requireEncryption(what: string): void {
-    if (!this.#secure && !plaintextAllowed(this.#endpoint, this.#options)) throw plaintextRefused(this.#endpoint, this.#options, 'POP3', what);
+    if (!this.#secure && !plaintextAllowed(this.#endpoint, this.#options))
+      throw plaintextRefused(this.#endpoint, this.#options, 'POP3', what);
   }
 
   /** RFC 1939 `USER`/`PASS`. */
@@ -767,7 +911,7 @@ export class Pop3Client {
 
 function assertMessageId(id: number): void {
   if (!Number.isInteger(id) || id < 1) {
-    throw new MailOAuthError('ERR_INVALID_OPTION', 'A POP3 message number is an integer ≥ 1', { kind: 'usage' });
+    throw new SettingsError('ERR_INVALID_OPTION', 'A POP3 message number is an integer ≥ 1', { kind: 'usage' });
   }
 }
 
@@ -788,7 +932,11 @@ function assertMessageId(id: number): void {
  * await pop.quit();
  * ```
  */
-export async function connectPop3(settings: PageSettings, source: TokenSource | MailCredentials, options: Pop3Options = {}): Promise<Pop3Client> {
+export async function connectPop3(
+  settings: PageSettings,
+  source: TokenSource | MailCredentials,
+  options: Pop3Options = {},
+): Promise<Pop3Client> {
   // Before connecting: a refused host is never looked up nor contacted.
   assertPlaintextAllowed(resolveEndpoint(settings, 'pop3', options), options, 'POP3');
   const client = await Pop3Client.connect(settings, options);

@@ -69,7 +69,10 @@ export function parsePop3Status(line: string): Pop3Status {
   return { kind: 'err', text, code };
 }
 
-/** The answer to `STAT`. */
+/**
+ * The answer to `STAT`.
+ * @category Receiving mail
+ */
 export interface Pop3Stat {
   /** Number of messages in the maildrop. */
   count: number;
@@ -96,7 +99,10 @@ export function parsePop3Stat(text: string): Pop3Stat {
   return { count: nonNegative(count, text), size: nonNegative(size, text) };
 }
 
-/** One entry of a `LIST` reply. */
+/**
+ * One entry of a `LIST` reply.
+ * @category Receiving mail
+ */
 export interface Pop3ListEntry {
   /** Message number (1-based, valid for this session). */
   id: number;
@@ -120,7 +126,10 @@ export function parsePop3ListLine(line: string): Pop3ListEntry {
   return entry;
 }
 
-/** One entry of a `UIDL` reply. */
+/**
+ * One entry of a `UIDL` reply.
+ * @category Receiving mail
+ */
 export interface Pop3UidlEntry {
   /** Message number (1-based, valid for this session). */
   id: number;
@@ -145,7 +154,10 @@ export function parsePop3UidlLine(line: string): Pop3UidlEntry {
   return { id, uid: match[2] ?? '' };
 }
 
-/** What the server announced in its `CAPA` reply (RFC 2449). */
+/**
+ * What the server announced in its `CAPA` reply (RFC 2449).
+ * @category Receiving mail
+ */
 export interface Pop3Capabilities {
   /** `STLS` offered (RFC 2595). */
   stls: boolean;

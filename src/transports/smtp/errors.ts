@@ -4,7 +4,7 @@
  * @internal
  * @packageDocumentation
  */
-import { MailOAuthError, TransportError } from '../../errors.js';
+import { MailOAuthError, SettingsError, TransportError, UsageError } from '../../errors.js';
 import { toTransportError, type Redactor } from '../net.js';
 
 const CARRIED = Symbol('mail-oauth.coded');
@@ -31,7 +31,12 @@ interface NodemailerFailure {
 /** The last line of a (possibly multi-line) reply, redacted and bounded. */
 function replyLine(response: unknown, redactor: Redactor): string | undefined {
   if (typeof response !== 'string' || response.length === 0) return undefined;
-  const last = response.replace(/\r/g, '').split('\n').filter((l) => l.length > 0).at(-1) ?? '';
+  const last =
+    response
+      .replace(/\r/g, '')
+      .split('\n')
+      .filter((l) => l.length > 0)
+      .at(-1) ?? '';
   return redactor.redact(last).slice(0, 200);
 }
 
@@ -56,12 +61,16 @@ export interface FailureContext {
 
 function tooLarge(limit: number | undefined, cause: unknown, response?: string): MailOAuthError {
   const params: Record<string, string> = limit === undefined ? {} : { limit: String(limit) };
-  return new TransportError('ERR_MESSAGE_TOO_LARGE', `The message is larger than the SMTP server accepts${limit === undefined ? '' : ` (${limit} bytes)`}`, {
-    kind: 'usage',
-    params,
-    cause,
-    ...(response === undefined ? {} : { response }),
-  });
+  return new TransportError(
+    'ERR_MESSAGE_TOO_LARGE',
+    `The message is larger than the SMTP server accepts${limit === undefined ? '' : ` (${limit} bytes)`}`,
+    {
+      kind: 'usage',
+      params,
+      cause,
+      ...(response === undefined ? {} : { response }),
+    },
+  );
 }
 
 /**
@@ -76,7 +85,7 @@ export function toSmtpError(err: unknown, context: FailureContext): MailOAuthErr
   const failure = (err ?? {}) as NodemailerFailure;
   const code = typeof failure.code === 'string' ? failure.code : undefined;
   const cause = scrubbed(err, context.redactor);
-  if (code === 'EABORT') return new MailOAuthError('ERR_ABORTED', 'Sending was aborted', { kind: 'usage', cause });
+  if (code === 'EABORT') return new UsageError('ERR_ABORTED', 'Sending was aborted', { kind: 'usage', cause });
   if (context.stalled || code === 'ETIMEDOUT') {
     return new TransportError('ERR_MAIL_TIMEOUT', 'The SMTP server did not answer in time', { kind: 'transient', cause });
   }
@@ -103,7 +112,11 @@ export function toSmtpError(err: unknown, context: FailureContext): MailOAuthErr
   }
   if (code === 'EAUTH' && responseCode !== undefined) {
     if (responseCode === 538 || responseCode === 530) {
-      return new TransportError('ERR_TLS_REQUIRED', 'The SMTP server requires encryption before authentication', { kind: 'configuration', ...(response === undefined ? {} : { response }), responseCode });
+      return new TransportError('ERR_TLS_REQUIRED', 'The SMTP server requires encryption before authentication', {
+        kind: 'configuration',
+        ...(response === undefined ? {} : { response }),
+        responseCode,
+      });
     }
     if (response !== undefined && /\b5\.7\.139\b/.test(response)) return authDisabled(response, responseCode);
     return new TransportError('ERR_PASSWORD_REJECTED', 'The SMTP server rejected the account name or password', {
@@ -121,12 +134,15 @@ export function toSmtpError(err: unknown, context: FailureContext): MailOAuthErr
     });
   }
   if (code === 'ESTREAM' || code === 'EFILEACCESS' || code === 'EURLACCESS') {
-    return new MailOAuthError('ERR_INVALID_OPTION', 'An attachment could not be read', { kind: 'usage', cause });
+    return new SettingsError('ERR_INVALID_OPTION', 'An attachment could not be read', { kind: 'usage', cause });
   }
   if (code === 'EDNS') return new TransportError('ERR_DNS', 'SMTP: the server name could not be resolved', { kind: 'transient', cause });
   const original = typeof failure.originalCode === 'string' ? failure.originalCode : undefined;
   if (original !== undefined) return toTransportError(Object.assign(new Error(original), { code: original, cause }), 'SMTP');
-  return new TransportError('ERR_CONNECTION', `SMTP: the connection failed or was closed (${code ?? 'unknown'})`, { kind: 'transient', cause });
+  return new TransportError('ERR_CONNECTION', `SMTP: the connection failed or was closed (${code ?? 'unknown'})`, {
+    kind: 'transient',
+    cause,
+  });
 }
 
 /** Microsoft's `535 5.7.139`: SMTP AUTH is switched off for the tenant or mailbox, the token is fine. @internal */

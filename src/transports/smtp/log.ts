@@ -12,7 +12,10 @@ import type { Redactor } from '../net.js';
 import type { TranscriptEntry } from '../options.js';
 
 /** A bunyan-style logger as nodemailer calls it. @internal */
-export type NodemailerLogger = Record<'trace' | 'debug' | 'info' | 'warn' | 'error' | 'fatal', (entry: Record<string, unknown>, message?: string, ...args: unknown[]) => void>;
+export type NodemailerLogger = Record<
+  'trace' | 'debug' | 'info' | 'warn' | 'error' | 'fatal',
+  (entry: Record<string, unknown>, message?: string, ...args: unknown[]) => void
+>;
 
 /** What the adaptor feeds. @internal */
 export interface LogTargets {
@@ -42,7 +45,7 @@ function clientLine(line: string): string {
  * the watchdogs.
  * @internal
  */
-export function createLogAdaptor(targets: LogTargets): { logger: NodemailerLogger; close(): void } {
+export function createLogAdaptor(targets: LogTargets): { logger: NodemailerLogger; close: () => void } {
   // One watchdog per connection (nodemailer tags each line with the connection's `sid`/`cid`).
   const timers = new Map<string, unknown>();
   const disarm = (id: string): void => {
@@ -52,41 +55,56 @@ export function createLogAdaptor(targets: LogTargets): { logger: NodemailerLogge
   };
   const arm = (id: string): void => {
     disarm(id);
-    timers.set(id, targets.clock.setTimeout(() => {
-      timers.delete(id);
-      targets.onStall();
-    }, targets.replyTimeout));
+    timers.set(
+      id,
+      targets.clock.setTimeout(() => {
+        timers.delete(id);
+        targets.onStall();
+      }, targets.replyTimeout),
+    );
   };
-  const write = (level: keyof NodemailerLogger) => (entry: Record<string, unknown>, message?: string, ...args: unknown[]): void => {
-    const id = String(entry['sid'] ?? entry['cid'] ?? '');
-    const text = targets.redactor.redact(format(message ?? '', ...args));
-    const tnx = entry['tnx'];
-    if (tnx === 'client') {
-      arm(id);
-      const line = clientLine(text);
-      targets.onTranscript?.({ direction: 'client', line });
-      targets.logger.debug(`smtp C: ${line}`);
-      return;
-    }
-    if (tnx === 'server') {
-      disarm(id);
-      const lines = text.split(/\r?\n/).filter((l) => l.length > 0);
-      if (lines.some((l) => /^250[ -]/.test(l))) targets.onCapabilities(lines);
-      for (const line of lines) targets.onTranscript?.({ direction: 'server', line });
-      targets.logger.debug(`smtp S: ${text}`);
-      return;
-    }
-    if (tnx === 'network' && /established to /i.test(text)) arm(id); // the greeting
-    else if (tnx === 'network' && /^Connection closed/i.test(text)) disarm(id);
-    else if (tnx === 'message' && typeof entry['outByteCount'] === 'number') arm(id); // the reply to the final dot
-    const line = `smtp: ${text}`;
-    if (level === 'error' || level === 'fatal') targets.logger.error(line);
-    else if (level === 'warn') targets.logger.warn(line);
-    else targets.logger.debug(line);
-  };
+  const write =
+    (level: keyof NodemailerLogger) =>
+    (entry: Record<string, unknown>, message?: string, ...args: unknown[]): void => {
+      const raw = entry['sid'] ?? entry['cid'];
+      // nodemailer's ids are strings or numbers; anything else would collapse into one shared "[object Object]" timer.
+      const id = typeof raw === 'string' || typeof raw === 'number' ? String(raw) : '';
+      const text = targets.redactor.redact(format(message ?? '', ...args));
+      const tnx = entry['tnx'];
+      if (tnx === 'client') {
+        arm(id);
+        const line = clientLine(text);
+        targets.onTranscript?.({ direction: 'client', line });
+        targets.logger.debug(`smtp C: ${line}`);
+        return;
+      }
+      if (tnx === 'server') {
+        disarm(id);
+        const lines = text.split(/\r?\n/).filter((l) => l.length > 0);
+        if (lines.some((l) => /^250[ -]/.test(l))) targets.onCapabilities(lines);
+        for (const line of lines) targets.onTranscript?.({ direction: 'server', line });
+        targets.logger.debug(`smtp S: ${text}`);
+        return;
+      }
+      if (tnx === 'network' && /established to /i.test(text))
+        arm(id); // the greeting
+      else if (tnx === 'network' && /^Connection closed/i.test(text)) disarm(id);
+      else if (tnx === 'message' && typeof entry['outByteCount'] === 'number') arm(id); // the reply to the final dot
+      const line = `smtp: ${text}`;
+      if (level === 'error' || level === 'fatal') targets.logger.error(line);
+      else if (level === 'warn') targets.logger.warn(line);
+      else targets.logger.debug(line);
+    };
   return {
-    logger: { trace: write('trace'), debug: write('debug'), info: write('info'), warn: write('warn'), error: write('error'), fatal: write('fatal') },
-    close() {
+    logger: {
+      trace: write('trace'),
+      debug: write('debug'),
+      info: write('info'),
+      warn: write('warn'),
+      error: write('error'),
+      fatal: write('fatal'),
+    },
+    close: () => {
       for (const id of [...timers.keys()]) disarm(id);
     },
   };

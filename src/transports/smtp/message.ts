@@ -8,26 +8,33 @@ import { randomUUID } from 'node:crypto';
 import { stat } from 'node:fs/promises';
 import { Readable } from 'node:stream';
 import type { SendMailOptions } from 'nodemailer';
-import { MailOAuthError } from '../../errors.js';
+import type { MailOAuthError } from '../../errors.js';
+import { SettingsError } from '../../errors.js';
 import type { SmtpSettings } from '../../settings/types.js';
 
-/** An attachment read from a file. */
-export interface MailAttachmentFile {
-  /** Path of the file, read (streamed) while sending. */
-  path: string;
-}
-
-/** A file attached to a message. */
+/**
+ * A file attached to a message.
+ * @category Sending mail
+ */
 export interface MailAttachment {
   /** File name shown to the recipient (`scan-0001.pdf`, `Scan_Übersicht 2026.pdf`); non-ASCII names are sent per RFC 2231. */
   filename: string;
   /** The content: bytes, a readable stream (streamed, not buffered), or `{ path }` of a file (streamed). */
-  content: Uint8Array | Readable | MailAttachmentFile;
+  content:
+    | Uint8Array
+    | Readable
+    | {
+        /** Path of the file, read (streamed) while sending. */
+        path: string;
+      };
   /** MIME type. Default `application/octet-stream`. */
   contentType?: string;
 }
 
-/** A message to send. The sender is the page's sender name and address. */
+/**
+ * A message to send. The sender is the page's sender name and address.
+ * @category Sending mail
+ */
 export interface MailMessage {
   /** Recipient address(es), RFC 5322 (`a@example.com`, `"Name" <a@example.com>`). */
   to: string | readonly string[];
@@ -64,10 +71,23 @@ export interface PreparedMessage {
 let addressParser: Promise<typeof import('nodemailer/lib/addressparser')> | undefined;
 let mailComposer: Promise<typeof import('nodemailer/lib/mail-composer')> | undefined;
 
-const RESERVED = new Set(['from', 'to', 'cc', 'bcc', 'reply-to', 'subject', 'message-id', 'date', 'sender', 'mime-version', 'content-type', 'content-transfer-encoding']);
+const RESERVED = new Set([
+  'from',
+  'to',
+  'cc',
+  'bcc',
+  'reply-to',
+  'subject',
+  'message-id',
+  'date',
+  'sender',
+  'mime-version',
+  'content-type',
+  'content-transfer-encoding',
+]);
 
 function invalid(message: string, field: string): MailOAuthError {
-  return new MailOAuthError('ERR_INVALID_OPTION', message, { kind: 'usage', params: { field } });
+  return new SettingsError('ERR_INVALID_OPTION', message, { kind: 'usage', params: { field } });
 }
 
 function list(value: string | readonly string[] | undefined): string[] {
@@ -91,7 +111,11 @@ async function contentSize(content: MailAttachment['content']): Promise<number |
   try {
     return (await stat(content.path)).size;
   } catch (err) {
-    throw new MailOAuthError('ERR_INVALID_OPTION', 'An attachment could not be read', { kind: 'usage', params: { field: 'attachments' }, cause: err });
+    throw new SettingsError('ERR_INVALID_OPTION', 'An attachment could not be read', {
+      kind: 'usage',
+      params: { field: 'attachments' },
+      cause: err,
+    });
   }
 }
 
@@ -103,7 +127,7 @@ async function contentSize(content: MailAttachment['content']): Promise<number |
 export async function prepareMessage(settings: SmtpSettings, message: MailMessage): Promise<PreparedMessage> {
   const sender = settings.senderAddress?.trim();
   if (sender === undefined || sender.length === 0) {
-    throw new MailOAuthError('ERR_INVALID_SENDER_ADDRESS', 'No sender address is configured', { kind: 'configuration', params: { field: 'senderAddress' } });
+    throw new SettingsError('ERR_INVALID_SENDER_ADDRESS', 'No sender address is configured', { params: { field: 'senderAddress' } });
   }
   const to = list(message.to);
   const cc = list(message.cc);
@@ -113,12 +137,15 @@ export async function prepareMessage(settings: SmtpSettings, message: MailMessag
   assertLine('subject', message.subject);
   assertLine('sender', `${settings.senderName ?? ''}${sender}`);
   const { default: addressparser } = await (addressParser ??= import('nodemailer/lib/addressparser'));
-  const recipients = [...to, ...cc, ...bcc].flatMap((r) => addressparser(r, { flatten: true }).map((a) => a.address)).filter((a) => a.length > 0);
+  const recipients = [...to, ...cc, ...bcc]
+    .flatMap((r) => addressparser(r, { flatten: true }).map((a) => a.address))
+    .filter((a) => a.length > 0);
   if (recipients.length === 0) throw invalid('The message has no recipient', 'to');
 
   const headers: Record<string, string> = {};
   for (const [name, value] of Object.entries(message.headers ?? {})) {
-    if (!/^[!-9;-~]+$/.test(name) || RESERVED.has(name.toLowerCase())) throw invalid(`The header name "${name.slice(0, 40)}" cannot be used`, 'headers');
+    if (!/^[!-9;-~]+$/.test(name) || RESERVED.has(name.toLowerCase()))
+      throw invalid(`The header name "${name.slice(0, 40)}" cannot be used`, 'headers');
     assertLine('header', value);
     headers[name] = value;
   }
@@ -168,6 +195,6 @@ export async function prepareMessage(settings: SmtpSettings, message: MailMessag
 async function skeletonSize(data: SendMailOptions): Promise<number> {
   const { default: MailComposer } = await (mailComposer ??= import('nodemailer/lib/mail-composer'));
   const attachments = (data.attachments ?? []).map((a) => ({ filename: a.filename, contentType: a.contentType, content: Buffer.alloc(0) }));
-  const skeleton = new MailComposer({ ...data, attachments } as ConstructorParameters<typeof MailComposer>[0]).compile();
+  const skeleton = new MailComposer({ ...data, attachments }).compile();
   return (await skeleton.build()).length;
 }

@@ -9,7 +9,8 @@ import { Transform, type TransformCallback } from 'node:stream';
 import type { SMTPPoolOptions, Transporter } from 'nodemailer';
 import type SMTPConnection from 'nodemailer/lib/smtp-connection';
 import { systemClock } from '../../clock.js';
-import { MailOAuthError } from '../../errors.js';
+import type { MailOAuthError } from '../../errors.js';
+import { UsageError } from '../../errors.js';
 import { resolveLogger } from '../../logger.js';
 import type { SmtpSettings } from '../../settings/types.js';
 import type { MailCredentials } from '../credentials.js';
@@ -21,7 +22,10 @@ import { createLogAdaptor } from './log.js';
 import { prepareMessage, type MailMessage } from './message.js';
 import { XOAUTH2_HANDLER, xoauth2Handler } from './xoauth2.js';
 
-/** How many connections a page keeps and for how long. */
+/**
+ * How many connections a page keeps and for how long.
+ * @category Sending mail
+ */
 export interface SmtpPoolOptions {
   /** Most connections open at once to the page's server. Default 2. */
   maxConnections?: number;
@@ -31,7 +35,10 @@ export interface SmtpPoolOptions {
   idleTimeout?: number;
 }
 
-/** Progress of one message while it is handed to the server. */
+/**
+ * Progress of one message while it is handed to the server.
+ * @category Sending mail
+ */
 export interface SendProgress {
   /** Bytes of the encoded message written so far. */
   sentBytes: number;
@@ -39,7 +46,10 @@ export interface SendProgress {
   totalBytes: number | undefined;
 }
 
-/** Options of one send. */
+/**
+ * Options of one send.
+ * @category Sending mail
+ */
 export interface SendOptions {
   /** Aborts the send (queued, connecting, or streaming the data); it then fails with `ERR_ABORTED`. */
   signal?: AbortSignal;
@@ -47,7 +57,10 @@ export interface SendOptions {
   onProgress?: (progress: SendProgress) => void;
 }
 
-/** What the server said when it accepted a message. */
+/**
+ * What the server said when it accepted a message.
+ * @category Sending mail
+ */
 export interface SendResult {
   /** The `Message-ID` header of the sent message (in the sender address's domain). */
   messageId: string | undefined;
@@ -69,7 +82,7 @@ function isAborted(signal: AbortSignal | undefined): boolean {
 }
 
 function aborted(): MailOAuthError {
-  return new MailOAuthError('ERR_ABORTED', 'Sending was aborted', { kind: 'usage' });
+  return new UsageError('ERR_ABORTED', 'Sending was aborted', { kind: 'usage' });
 }
 
 /** Counts the bytes of the encoded message as nodemailer streams it to the socket. */
@@ -111,7 +124,11 @@ export class SmtpPool {
     this.#settings = settings;
     this.#credentials = credentials;
     this.#options = options;
-    this.#pool = { maxConnections: pool.maxConnections ?? 2, maxMessages: pool.maxMessages ?? 100, idleTimeout: pool.idleTimeout ?? 30_000 };
+    this.#pool = {
+      maxConnections: pool.maxConnections ?? 2,
+      maxMessages: pool.maxMessages ?? 100,
+      idleTimeout: pool.idleTimeout ?? 30_000,
+    };
     this.#endpoint = resolveEndpoint(settings, 'smtp', options);
     // Before any connection or DNS lookup: no unencrypted connection except to loopback.
     assertPlaintextAllowed(this.#endpoint, options, 'SMTP');
@@ -131,7 +148,11 @@ export class SmtpPool {
     if (onProgress !== undefined) this.#progress.set(messageId, () => progressCounter(size, onProgress));
     try {
       const info = await live.transport.sendMail(data);
-      return { messageId: info.messageId, response: this.#redactor.redact(String(info.response)), accepted: [...info.accepted].map(String) };
+      return {
+        messageId: info.messageId,
+        response: this.#redactor.redact(String(info.response)),
+        accepted: [...info.accepted].map(String),
+      };
     } catch (err) {
       const error = isAborted(options.signal) ? aborted() : toSmtpError(err, live.context);
       // A refused login or a stalled server: start over with fresh connections next time.
@@ -188,18 +209,25 @@ export class SmtpPool {
     this.#closed = true;
     const live = this.#live;
     this.#live = undefined;
-    void live?.then((l) => l.close(true), () => undefined);
+    void live?.then(
+      (l) => l.close(true),
+      () => undefined,
+    );
   }
 
   #drop(live: Live, force: boolean): void {
     live.close(force);
-    void this.#live?.then((current) => {
-      if (current === live) this.#live = undefined;
-    }, () => undefined);
+    void this.#live?.then(
+      (current) => {
+        if (current === live) this.#live = undefined;
+      },
+      () => undefined,
+    );
   }
 
   #open(): Promise<Live> {
-    if (this.#closed) return Promise.reject(new MailOAuthError('ERR_DEVICE_CLOSED', 'The SMTP connections of this page are closed', { kind: 'usage' }));
+    if (this.#closed)
+      return Promise.reject(new UsageError('ERR_DEVICE_CLOSED', 'The SMTP connections of this page are closed', { kind: 'usage' }));
     const live = (this.#live ??= this.#create());
     live.catch(() => {
       if (this.#live === live) this.#live = undefined;
@@ -210,13 +238,14 @@ export class SmtpPool {
   async #create(): Promise<Live> {
     nodemailerModule ??= import('nodemailer');
     const nodemailer = await nodemailerModule;
-    let transport: Transport | undefined;
+    // eslint-disable-next-line prefer-const -- the stall callback below reads it before it is assigned; a const would still be in its temporal dead zone
     let live: Live | undefined;
     const setup = await this.#connectionSetup(() => {
       setup.context.stalled = true;
       if (live !== undefined) this.#drop(live, true);
     });
-    transport = nodemailer.createTransport({
+    // eslint-disable-next-line @typescript-eslint/no-unsafe-assignment -- the linter resolves this overloaded call to Mail<any, any>; tsc checks it against Transport
+    const transport: Transport = nodemailer.createTransport({
       ...setup.options,
       pool: true,
       maxConnections: this.#pool.maxConnections,
@@ -233,12 +262,11 @@ export class SmtpPool {
       if (counter !== undefined && mail.message !== null) mail.message.transform(counter as () => Transform);
       done();
     });
-    const created = transport;
     live = {
-      transport: created,
+      transport,
       context: setup.context,
       close(force) {
-        created.close({ force });
+        transport.close({ force });
         setup.close();
       },
     };

@@ -21,10 +21,16 @@ import { authDisabled, carry } from './errors.js';
  */
 export const XOAUTH2_HANDLER = 'MAIL-OAUTH-XOAUTH2';
 
-type Outcome = { ok: true } | { ok: false; response: string | undefined; responseCode: number | undefined; challenge: SaslErrorChallenge | undefined };
+type Outcome =
+  { ok: true } | { ok: false; response: string | undefined; responseCode: number | undefined; challenge: SaslErrorChallenge | undefined };
 
 function lastLine(reply: SMTPConnectionCustomAuthResponse, redactor: Redactor): string {
-  const line = reply.response.replace(/\r/g, '').split('\n').filter((l) => l.length > 0).at(-1) ?? '';
+  const line =
+    reply.response
+      .replace(/\r/g, '')
+      .split('\n')
+      .filter((l) => l.length > 0)
+      .at(-1) ?? '';
   return redactor.redact(line).slice(0, 200);
 }
 
@@ -44,7 +50,11 @@ async function attempt(ctx: SMTPConnectionCustomAuthContext, user: string, token
   const response = lastLine(reply, redactor);
   if (/\b5\.7\.139\b/.test(response)) throw authDisabled(response, reply.status);
   if (reply.status === 538 || reply.status === 530) {
-    throw new TransportError('ERR_TLS_REQUIRED', 'The SMTP server requires encryption before authentication', { kind: 'configuration', response, responseCode: reply.status });
+    throw new TransportError('ERR_TLS_REQUIRED', 'The SMTP server requires encryption before authentication', {
+      kind: 'configuration',
+      response,
+      responseCode: reply.status,
+    });
   }
   if ([535, 534, 501, 500, 504].includes(reply.status) || challenge !== undefined) {
     return { ok: false, response, responseCode: reply.status || undefined, challenge };

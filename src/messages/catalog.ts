@@ -1,7 +1,10 @@
 import type { ErrorCode } from '../errors.js';
-import type { TokenStatus } from '../machine/token-scope.js';
+import type { TokenStatus } from '../status.js';
 
-/** Every message key: the four token statuses, `OK`, and every error code. */
+/**
+ * Every message key: the four token statuses, `OK`, and every error code.
+ * @category Errors and languages
+ */
 export type MessageKey = TokenStatus | 'OK' | ErrorCode;
 
 /** A complete catalog for one language. `{name}` is replaced by the message's parameter `name`. */
@@ -39,19 +42,19 @@ const en: Catalog = {
   ERR_TOKEN_INVALID: 'The token is invalid. Please delete the token and obtain it again.',
   ERR_TOKEN_REFRESH_FAILED: 'Token update failed. Please delete the token and obtain it again.',
   ERR_TOKEN_REFRESH_UNAVAILABLE: 'The token could not be updated right now. The device will retry.',
-  ERR_TOKEN_EXPIRED: 'The token has expired and could not be updated yet. The device will retry.',
-  ERR_NO_REFRESH_TOKEN: 'The token cannot be renewed because refresh tokens are not stored on this device. Please delete the token and obtain it again.',
+  ERR_NO_REFRESH_TOKEN:
+    'The token cannot be renewed because refresh tokens are not stored on this device. Please delete the token and obtain it again.',
   ERR_AUTHORIZATION_NOT_PENDING: 'No authorization is in progress. Press Get Token.',
   ERR_AUTHORIZATION_EXPIRED: 'The sign-in was not completed in time. Press Get Token again.',
   ERR_AUTHORIZATION_DENIED: 'The sign-in was declined at the provider.',
   ERR_AUTHORIZATION_CANCELLED: 'The sign-in was cancelled.',
   ERR_AUTHORIZATION_FAILED: 'The sign-in failed. Press Get Token again.',
   ERR_STATE_MISMATCH: 'The sign-in response does not belong to this request. Press Get Token again.',
-  ERR_INVALID_REDIRECT_URI: 'The redirect address must be an https:// address, or http:// to this device (127.0.0.1, [::1] or localhost), without a # part.',
+  ERR_INVALID_REDIRECT_URI:
+    'The redirect address must be an https:// address, or http:// to this device (127.0.0.1, [::1] or localhost), without a # part.',
   ERR_ACCOUNT_MISMATCH: 'Signed in as {actual}, but the account name is {expected}. Sign in with {expected}.',
   ERR_FLOW_UNSUPPORTED: 'This provider does not support that sign-in method for mail.',
   ERR_DEVICE_CLOSED: 'The OAuth service has been stopped.',
-  ERR_TIMEOUT: 'The operation timed out.',
   ERR_INTERNAL: 'An unexpected error occurred.',
   ERR_OAUTH: 'The provider refused the request.',
   ERR_HTTP: 'The provider could not be reached.',
@@ -79,8 +82,11 @@ const en: Catalog = {
   ERR_MAIL_PROTOCOL: 'The mail server sent an unexpected reply.',
   ERR_MAIL_TIMEOUT: 'The mail server did not answer in time.',
   ERR_MAIL_LIMIT: 'The mail server sent more data than allowed.',
-  ERR_MESSAGE_TOO_LARGE: 'The message is larger than the mail server accepts. Send fewer or smaller attachments (for example a lower scan resolution).',
-  ERR_ABORTED: 'Sending was cancelled.',
+  ERR_MESSAGE_TOO_LARGE:
+    'The message is larger than the mail server accepts. Send fewer or smaller attachments (for example a lower scan resolution).',
+  ERR_MAILBOX_REFUSED:
+    'The server accepted the sign-in but refused the mailbox. The signed-in account may not be the account entered on this page, or it has no access to this mailbox.',
+  ERR_ABORTED: 'The operation was cancelled.',
 };
 
 const de: Catalog = {
@@ -114,19 +120,19 @@ const de: Catalog = {
   ERR_TOKEN_INVALID: 'Das Token ist ungültig. Bitte löschen Sie das Token und rufen Sie das Token erneut ab.',
   ERR_TOKEN_REFRESH_FAILED: 'Token-Update fehlgeschlagen. Bitte löschen Sie das Token und rufen Sie das Token erneut ab.',
   ERR_TOKEN_REFRESH_UNAVAILABLE: 'Das Token konnte gerade nicht aktualisiert werden. Das Gerät versucht es erneut.',
-  ERR_TOKEN_EXPIRED: 'Das Token ist abgelaufen und konnte noch nicht aktualisiert werden. Das Gerät versucht es erneut.',
-  ERR_NO_REFRESH_TOKEN: 'Das Token kann nicht erneuert werden, da Aktualisierungstoken auf diesem Gerät nicht gespeichert werden. Bitte löschen Sie das Token und rufen Sie das Token erneut ab.',
+  ERR_NO_REFRESH_TOKEN:
+    'Das Token kann nicht erneuert werden, da Aktualisierungstoken auf diesem Gerät nicht gespeichert werden. Bitte löschen Sie das Token und rufen Sie das Token erneut ab.',
   ERR_AUTHORIZATION_NOT_PENDING: 'Es läuft keine Autorisierung. Klicken Sie auf [Token abrufen].',
   ERR_AUTHORIZATION_EXPIRED: 'Die Anmeldung wurde nicht rechtzeitig abgeschlossen. Klicken Sie erneut auf [Token abrufen].',
   ERR_AUTHORIZATION_DENIED: 'Die Anmeldung wurde beim Anbieter abgelehnt.',
   ERR_AUTHORIZATION_CANCELLED: 'Die Anmeldung wurde abgebrochen.',
   ERR_AUTHORIZATION_FAILED: 'Die Anmeldung ist fehlgeschlagen. Klicken Sie erneut auf [Token abrufen].',
   ERR_STATE_MISMATCH: 'Die Anmeldeantwort gehört nicht zu dieser Anfrage. Klicken Sie erneut auf [Token abrufen].',
-  ERR_INVALID_REDIRECT_URI: 'Die Weiterleitungsadresse muss eine https://-Adresse sein oder http:// zu diesem Gerät (127.0.0.1, [::1] oder localhost), ohne #-Teil.',
+  ERR_INVALID_REDIRECT_URI:
+    'Die Weiterleitungsadresse muss eine https://-Adresse sein oder http:// zu diesem Gerät (127.0.0.1, [::1] oder localhost), ohne #-Teil.',
   ERR_ACCOUNT_MISMATCH: 'Angemeldet als {actual}, der Kontoname ist jedoch {expected}. Melden Sie sich mit {expected} an.',
   ERR_FLOW_UNSUPPORTED: 'Dieser Anbieter unterstützt diese Anmeldemethode für E-Mail nicht.',
   ERR_DEVICE_CLOSED: 'Der OAuth-Dienst wurde beendet.',
-  ERR_TIMEOUT: 'Zeitüberschreitung des Vorgangs.',
   ERR_INTERNAL: 'Ein unerwarteter Fehler ist aufgetreten.',
   ERR_OAUTH: 'Der Anbieter hat die Anfrage abgelehnt.',
   ERR_HTTP: 'Der Anbieter ist nicht erreichbar.',
@@ -134,7 +140,8 @@ const de: Catalog = {
   ERR_HTTP_BODY_TOO_LARGE: 'Die Antwort des Anbieters ist zu groß.',
   ERR_PROTOCOL: 'Die Antwort des Anbieters ist nicht verständlich.',
   ERR_ID_TOKEN: 'Die Anmeldung konnte nicht überprüft werden.',
-  ERR_PROVIDER_METADATA: 'Die Konfiguration des Anbieters nennt einen Server außerhalb des Anbieters. Prüfen Sie die Anbietereinstellungen.',
+  ERR_PROVIDER_METADATA:
+    'Die Konfiguration des Anbieters nennt einen Server außerhalb des Anbieters. Prüfen Sie die Anbietereinstellungen.',
   ERR_STORE_READ: 'Der Token-Speicher konnte nicht gelesen werden.',
   ERR_STORE_WRITE: 'Das Token konnte nicht gespeichert werden. Das Gerät versucht es erneut.',
   ERR_STORE_CORRUPT: 'Der Token-Speicher ist beschädigt. Bitte löschen Sie das Token und rufen Sie das Token erneut ab.',
@@ -150,12 +157,16 @@ const de: Catalog = {
   ERR_AUTH_REJECTED: 'Der Mailserver hat das Token abgelehnt.',
   ERR_PASSWORD_REJECTED: 'Der Mailserver hat den Kontonamen oder das Kennwort abgelehnt.',
   ERR_PASSWORD_NOT_SET: 'Geben Sie zuerst den Kontonamen und das Kennwort ein.',
-  ERR_SMTP_AUTH_DISABLED: 'Die SMTP-Authentifizierung ist für dieses Postfach oder diesen Mandanten deaktiviert. Bitten Sie den Mail-Administrator, SMTP AUTH zu aktivieren.',
+  ERR_SMTP_AUTH_DISABLED:
+    'Die SMTP-Authentifizierung ist für dieses Postfach oder diesen Mandanten deaktiviert. Bitten Sie den Mail-Administrator, SMTP AUTH zu aktivieren.',
   ERR_MAIL_PROTOCOL: 'Der Mailserver hat unerwartet geantwortet.',
   ERR_MAIL_TIMEOUT: 'Der Mailserver hat nicht rechtzeitig geantwortet.',
   ERR_MAIL_LIMIT: 'Der Mailserver hat mehr Daten als zulässig gesendet.',
-  ERR_MESSAGE_TOO_LARGE: 'Die Nachricht ist größer, als der Mailserver annimmt. Senden Sie weniger oder kleinere Anhänge (zum Beispiel mit geringerer Scan-Auflösung).',
-  ERR_ABORTED: 'Das Senden wurde abgebrochen.',
+  ERR_MESSAGE_TOO_LARGE:
+    'Die Nachricht ist größer, als der Mailserver annimmt. Senden Sie weniger oder kleinere Anhänge (zum Beispiel mit geringerer Scan-Auflösung).',
+  ERR_MAILBOX_REFUSED:
+    'Der Server hat die Anmeldung angenommen, aber das Postfach verweigert. Das angemeldete Konto ist möglicherweise nicht das auf dieser Seite eingetragene Konto oder hat keinen Zugriff auf dieses Postfach.',
+  ERR_ABORTED: 'Der Vorgang wurde abgebrochen.',
 };
 
 const ja: Catalog = {
@@ -189,19 +200,19 @@ const ja: Catalog = {
   ERR_TOKEN_INVALID: 'トークンが無効です。トークンを削除して再度取得してください。',
   ERR_TOKEN_REFRESH_FAILED: 'トークンの更新に失敗しました。トークンを削除して再度取得してください。',
   ERR_TOKEN_REFRESH_UNAVAILABLE: '現在トークンを更新できません。自動的に再試行します。',
-  ERR_TOKEN_EXPIRED: 'トークンの有効期限が切れ、まだ更新できていません。自動的に再試行します。',
-  ERR_NO_REFRESH_TOKEN: 'この機器ではリフレッシュトークンを保存しないため、トークンを更新できません。トークンを削除して再度取得してください。',
+  ERR_NO_REFRESH_TOKEN:
+    'この機器ではリフレッシュトークンを保存しないため、トークンを更新できません。トークンを削除して再度取得してください。',
   ERR_AUTHORIZATION_NOT_PENDING: '認可は進行していません。[トークン取得]を押してください。',
   ERR_AUTHORIZATION_EXPIRED: 'サインインが時間内に完了しませんでした。もう一度[トークン取得]を押してください。',
   ERR_AUTHORIZATION_DENIED: 'プロバイダーでサインインが拒否されました。',
   ERR_AUTHORIZATION_CANCELLED: 'サインインはキャンセルされました。',
   ERR_AUTHORIZATION_FAILED: 'サインインに失敗しました。もう一度[トークン取得]を押してください。',
   ERR_STATE_MISMATCH: 'サインインの応答がこの要求と一致しません。もう一度[トークン取得]を押してください。',
-  ERR_INVALID_REDIRECT_URI: 'リダイレクト先は https:// のアドレス、またはこの機器への http://（127.0.0.1、[::1]、localhost）で、# 以降を含まないものにしてください。',
+  ERR_INVALID_REDIRECT_URI:
+    'リダイレクト先は https:// のアドレス、またはこの機器への http://（127.0.0.1、[::1]、localhost）で、# 以降を含まないものにしてください。',
   ERR_ACCOUNT_MISMATCH: '{actual} でサインインしましたが、アカウント名は {expected} です。{expected} でサインインしてください。',
   ERR_FLOW_UNSUPPORTED: 'このプロバイダーは、メール用にこのサインイン方法をサポートしていません。',
   ERR_DEVICE_CLOSED: 'OAuthサービスは停止しています。',
-  ERR_TIMEOUT: '処理がタイムアウトしました。',
   ERR_INTERNAL: '予期しないエラーが発生しました。',
   ERR_OAUTH: 'プロバイダーが要求を拒否しました。',
   ERR_HTTP: 'プロバイダーに接続できません。',
@@ -229,8 +240,11 @@ const ja: Catalog = {
   ERR_MAIL_PROTOCOL: 'メールサーバーから予期しない応答がありました。',
   ERR_MAIL_TIMEOUT: 'メールサーバーから時間内に応答がありません。',
   ERR_MAIL_LIMIT: 'メールサーバーから許容量を超えるデータを受信しました。',
-  ERR_MESSAGE_TOO_LARGE: 'メッセージがメールサーバーの受信可能なサイズを超えています。添付ファイルを減らすか小さくしてください（スキャン解像度を下げるなど）。',
-  ERR_ABORTED: '送信が中止されました。',
+  ERR_MESSAGE_TOO_LARGE:
+    'メッセージがメールサーバーの受信可能なサイズを超えています。添付ファイルを減らすか小さくしてください（スキャン解像度を下げるなど）。',
+  ERR_MAILBOX_REFUSED:
+    'サーバーはサインインを受け付けましたが、メールボックスへのアクセスを拒否しました。サインインしたアカウントがこのページのアカウントと異なるか、このメールボックスへのアクセス権がありません。',
+  ERR_ABORTED: '操作が中止されました。',
 };
 
 /** The built-in catalogs. @internal */

@@ -1,7 +1,17 @@
-/** How the administrator authorizes the device at the provider. */
+import type { Dispatcher } from 'undici';
+import type { Clock } from '../clock.js';
+import type { Logger } from '../logger.js';
+
+/**
+ * How the administrator authorizes the device at the provider.
+ * @category Pages and tokens
+ */
 export type InteractiveFlow = 'device-code' | 'authorization-code';
 
-/** Every way a token can be obtained. */
+/**
+ * Every way a token can be obtained.
+ * @category Pages and tokens
+ */
 export type Flow = InteractiveFlow | 'client-credentials' | 'jwt-bearer';
 
 /**
@@ -64,7 +74,10 @@ export interface RedirectPending {
 /** Any authorization in progress. */
 export type PendingAuthorization = DeviceCodePending | RedirectPending;
 
-/** What `page.getToken()` gives the administrator to act on. Contains no secret. */
+/**
+ * What `page.getToken()` gives the administrator to act on. Contains no secret.
+ * @category Pages and tokens
+ */
 export type AuthorizationPrompt =
   | {
       /** Device code flow: show the code and the address. */
@@ -105,3 +118,32 @@ export function promptOf(pending: PendingAuthorization): AuthorizationPrompt {
   }
   return { kind: 'redirect', url: pending.url, expiresAt: pending.expiresAt };
 }
+
+/** What every provider call receives: the injected facilities and an abort signal. */
+export interface GrantContext {
+  /** Aborted when the token scope leaves the state that started the call (cancel, delete, close). */
+  signal: AbortSignal;
+  /** The undici dispatcher for every HTTP request (proxy, custom CA, MockAgent in tests). */
+  dispatcher: Dispatcher | undefined;
+  /** The device clock. */
+  clock: Clock;
+  /** The logger (never given tokens). */
+  logger: Logger;
+}
+
+/** One poll of a device authorization (RFC 8628 §3.5). */
+export type DevicePollResult =
+  | {
+      /** `authorization_pending`: ask again after the interval. */
+      kind: 'pending';
+    }
+  | {
+      /** `slow_down`: ask again after the interval plus 5 seconds. */
+      kind: 'slow-down';
+    }
+  | {
+      /** The administrator approved: stop polling. */
+      kind: 'tokens';
+      /** The issued tokens. */
+      tokens: TokenSet;
+    };

@@ -129,7 +129,7 @@ export async function startDemo(options: DemoOptions = {}): Promise<Demo> {
       smtp = await startDemoSmtp(pki, issuer.verifyAccessToken, mailbox);
       closers.push(() => (smtp as DemoSmtp).close());
       providers = [{ id: DEMO_PROVIDER_ID, name: 'Demo provider (local)' }];
-      const scopes = { smtp: DEMO_MAIL_SCOPE, pop: DEMO_MAIL_SCOPE, imap: DEMO_MAIL_SCOPE };
+      const scopes = { smtp: DEMO_MAIL_SCOPE, pop3: DEMO_MAIL_SCOPE, imap: DEMO_MAIL_SCOPE };
       device = await createMailOAuth({
         providers: [oidc({ id: DEMO_PROVIDER_ID, issuer: issuer.issuer, clientId: DEMO_CLIENT_ID, scopes })],
         store,

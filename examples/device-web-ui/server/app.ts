@@ -10,7 +10,7 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { simpleParser } from 'mailparser';
 import QRCode from 'qrcode';
-import { MailOAuthError, type MailOAuth, type Page, type TextKey } from '../../../src/index.js';
+import { MailOAuthError, type MailOAuth, type Page } from '../../../src/index.js';
 import { Sessions, sameSecret, sessionCookie, verifyPassword, type PasswordHash, type Session } from './auth.js';
 import { settingsFromForm } from './settings-form.js';
 import { DEMO_LOCALES, demoText } from './texts.js';
@@ -128,7 +128,7 @@ export async function startWebUi(options: WebUiOptions): Promise<WebUi> {
   const tokenEvent = (page: Page, locale: string): Record<string, unknown> => {
     const info = page.tokenInfo(locale);
     const event: Record<string, unknown> = { page: page.id, status: info.status, statusText: info.statusText };
-    if (info.status === 'invalid' && info.errorCode !== undefined) event['error'] = device.localize(info.errorCode as TextKey, locale);
+    if (info.status === 'invalid' && info.errorCode !== undefined) event['error'] = device.localize(info.errorCode, locale);
     const prompt = info.prompt;
     if (prompt?.kind === 'device-code') {
       const minutes = String(Math.max(1, Math.ceil((prompt.expiresAt - Date.now()) / 60_000)));

@@ -204,7 +204,7 @@ export function settingsView(ctx: ViewContext, page: Page, notice?: { kind: 'ok'
         <label>${d('ui.field.tokenStatus')}</label><output id="token-status" data-status="${info.status}">${info.statusText}</output>
       </div>
       <p id="token-error" class="error" ${info.errorCode === undefined || info.status !== 'invalid' ? html` hidden` : ''}>
-        ${info.errorCode === undefined ? '' : ctx.device.localize(info.errorCode as TextKey, ctx.locale)}
+        ${info.errorCode === undefined ? '' : ctx.device.localize(info.errorCode, ctx.locale)}
       </p>
       <fieldset class="flow">
         <legend>${t('signInMethod')}</legend>

@@ -19,14 +19,16 @@ import { ImapFlow } from 'imapflow';
 import { testPki } from '../test/peers/ca.ts';
 import { startDovecot } from '../test/peers/dovecot.ts';
 
-const rounds = Number(process.env.BENCH_ROUNDS ?? 5);
+import { size, smoke } from './lib/bench-stats.mjs';
+
+const rounds = smoke ? 1 : Number(process.env.BENCH_ROUNDS ?? 5);
 const dist = resolve(process.env.BENCH_DIST ?? 'dist');
 const { createMailOAuth, memoryStore } = await import(pathToFileURL(`${dist}/index.js`).href);
 
 const PASSWORD = 'bench-password-1';
 const sets = [
-  { name: '1,000 × 10 KB', user: 'small@example.test', count: 1000, size: 10 * 1024 },
-  { name: '20 × 5 MB', user: 'large@example.test', count: 20, size: 5 * 1024 * 1024 },
+  { name: '1,000 × 10 KB', user: 'small@example.test', count: size(1000, 20), size: 10 * 1024 },
+  { name: '20 × 5 MB', user: 'large@example.test', count: size(20, 2), size: size(5 * 1024 * 1024, 64 * 1024) },
 ];
 
 /** A message of `size` bytes: headers and 76-character base64 lines, like a scanned attachment. */
@@ -39,31 +41,60 @@ function message(user, index, size) {
 
 const pki = testPki();
 const dovecot = await startDovecot({ pki, keys: [], passwords: Object.fromEntries(sets.map((s) => [s.user, PASSWORD])) });
-const device = await createMailOAuth({ providers: [], store: memoryStore(), ca: pki.ca, pages: { pages: sets.map((s) => ({ id: s.user.split('@')[0], protocol: 'pop3' })) } });
+const device = await createMailOAuth({
+  providers: [],
+  store: memoryStore(),
+  ca: pki.ca,
+  pages: { pages: sets.map((s) => ({ id: s.user.split('@')[0], protocol: 'pop3' })) },
+});
 
 try {
   for (const set of sets) {
     for (let i = 0; i < set.count; i++) await dovecot.deliver(set.user, message(set.user, i, set.size));
     await device.page(set.user.split('@')[0]).configure({
-      server: '127.0.0.1', port: dovecot.ports.pop3s, security: 'tls', timeout: 60_000, authMethod: 'login', account: set.user, password: PASSWORD,
+      server: '127.0.0.1',
+      port: dovecot.ports.pop3s,
+      security: 'tls',
+      timeout: 60_000,
+      authMethod: 'login',
+      account: set.user,
+      password: PASSWORD,
     });
   }
 
   /** Each client downloads every message of the set and returns the bytes it received. */
   const clients = {
     'mail-oauth (SDK, USER/PASS)': async (set) => {
-      const messages = await device.pop3(set.user.split('@')[0]).fetch({ maxMessageSize: 16 * 1024 * 1024 });
+      const messages = await device
+        .page(set.user.split('@')[0])
+        .mailbox()
+        .fetch({ maxMessageSize: 16 * 1024 * 1024 });
       return messages.reduce((n, m) => n + m.content.length, 0);
     },
     'node-pop3 (USER/PASS)': async (set) => {
-      const pop = new Pop3Command({ user: set.user, password: PASSWORD, host: '127.0.0.1', port: dovecot.ports.pop3s, tls: true, tlsOptions: { ca: pki.ca }, timeout: 60_000 });
+      const pop = new Pop3Command({
+        user: set.user,
+        password: PASSWORD,
+        host: '127.0.0.1',
+        port: dovecot.ports.pop3s,
+        tls: true,
+        tlsOptions: { ca: pki.ca },
+        timeout: 60_000,
+      });
       let bytes = 0;
       for (const [id] of await pop.UIDL()) bytes += Buffer.byteLength(await pop.RETR(id));
       await pop.QUIT();
       return bytes;
     },
     'imapflow (IMAP LOGIN)': async (set) => {
-      const imap = new ImapFlow({ host: '127.0.0.1', port: dovecot.ports.imaps, secure: true, tls: { ca: pki.ca }, auth: { user: set.user, pass: PASSWORD }, logger: false });
+      const imap = new ImapFlow({
+        host: '127.0.0.1',
+        port: dovecot.ports.imaps,
+        secure: true,
+        tls: { ca: pki.ca },
+        auth: { user: set.user, pass: PASSWORD },
+        logger: false,
+      });
       await imap.connect();
       let bytes = 0;
       await imap.mailboxOpen('INBOX', { readOnly: true });
@@ -101,7 +132,9 @@ try {
     for (const name of names) {
       const m = median(times[name]);
       const mbps = (set.count * set.size) / 1024 / 1024 / (m / 1000);
-      console.log(`| ${name} | ${m.toFixed(0)} | ${Math.min(...times[name]).toFixed(0)}–${Math.max(...times[name]).toFixed(0)} | ${mbps.toFixed(1)} | ×${(reference / m).toFixed(2)} |`);
+      console.log(
+        `| ${name} | ${m.toFixed(0)} | ${Math.min(...times[name]).toFixed(0)}–${Math.max(...times[name]).toFixed(0)} | ${mbps.toFixed(1)} | ×${(reference / m).toFixed(2)} |`,
+      );
     }
     console.log('');
   }

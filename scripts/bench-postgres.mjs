@@ -11,9 +11,11 @@ import { join } from 'node:path';
 import { createMailOAuth, fileStore, oidc } from '../dist/index.js';
 import { postgresStore } from '../dist/postgres/index.js';
 
-const RENEWALS = Number(process.env.RENEWALS ?? 300);
-const READS = Number(process.env.READS ?? 200_000);
-const GETS = Number(process.env.GETS ?? 2_000);
+import { size } from './lib/bench-stats.mjs';
+
+const RENEWALS = Number(process.env.RENEWALS ?? size(300, 5));
+const READS = Number(process.env.READS ?? size(200_000, 1_000));
+const GETS = Number(process.env.GETS ?? size(2_000, 20));
 
 async function privateCluster() {
   const bin = ['/usr/lib/postgresql/17/bin', '/usr/lib/postgresql/16/bin', '/usr/lib/postgresql/15/bin'].find(
@@ -23,25 +25,48 @@ async function privateCluster() {
   const dir = mkdtempSync(join(tmpdir(), 'mail-oauth-bench-pg-'));
   const user = {};
   if (userInfo().uid === 0) {
-    Object.assign(user, { uid: Number(spawnSync('id', ['-u', 'postgres']).stdout), gid: Number(spawnSync('id', ['-g', 'postgres']).stdout), env: { PATH: process.env.PATH, HOME: dir } });
+    Object.assign(user, {
+      uid: Number(spawnSync('id', ['-u', 'postgres']).stdout),
+      gid: Number(spawnSync('id', ['-g', 'postgres']).stdout),
+      env: { PATH: process.env.PATH, HOME: dir },
+    });
     chownSync(dir, user.uid, user.gid);
   }
-  const init = spawnSync(join(bin, 'initdb'), ['-D', join(dir, 'data'), '-U', 'postgres', '-A', 'trust', '--no-sync'], { cwd: dir, ...user });
+  const init = spawnSync(join(bin, 'initdb'), ['-D', join(dir, 'data'), '-U', 'postgres', '-A', 'trust', '--no-sync'], {
+    cwd: dir,
+    ...user,
+  });
   if (init.status !== 0) throw new Error(String(init.stderr));
   const probe = net.createServer().listen(0, '127.0.0.1');
   await new Promise((resolve) => probe.once('listening', resolve));
   const { port } = probe.address();
   probe.close();
   // Durable as in production: fsync on (the default).
-  const server = spawn(join(bin, 'postgres'), ['-D', join(dir, 'data'), '-p', String(port), '-k', dir, '-c', 'listen_addresses=127.0.0.1'], { cwd: dir, stdio: 'ignore', ...user });
+  const server = spawn(
+    join(bin, 'postgres'),
+    ['-D', join(dir, 'data'), '-p', String(port), '-k', dir, '-c', 'listen_addresses=127.0.0.1'],
+    { cwd: dir, stdio: 'ignore', ...user },
+  );
   const url = `postgres://postgres@127.0.0.1:${port}/postgres`;
   for (let i = 0; ; i++) {
-    const ok = await postgresStore({ connectionString: url, key: new Uint8Array(32), table: 'bench_probe' }).get('x').then(() => true, () => false);
+    const ok = await postgresStore({ connectionString: url, key: new Uint8Array(32), table: 'bench_probe' })
+      .get('x')
+      .then(
+        () => true,
+        () => false,
+      );
     if (ok) break;
     if (i > 200) throw new Error('postgres did not start');
     await new Promise((resolve) => setTimeout(resolve, 50));
   }
-  return { url, stop: async () => { server.kill('SIGINT'); await new Promise((resolve) => server.once('exit', resolve)); rmSync(dir, { recursive: true, force: true }); } };
+  return {
+    url,
+    stop: async () => {
+      server.kill('SIGINT');
+      await new Promise((resolve) => server.once('exit', resolve));
+      rmSync(dir, { recursive: true, force: true });
+    },
+  };
 }
 
 async function issuer() {
@@ -69,7 +94,10 @@ async function measure(name, store, idp) {
     tokens: { accessToken: 'at-0', refreshToken: 'rt-0', tokenType: 'Bearer', expiresAt: now + 3_600_000, flow: 'authorization-code' },
     obtainedAt: now,
   });
-  const device = await createMailOAuth({ providers: [oidc({ id: 'corp', issuer: idp.url, clientId: 'bench', scopes: { smtp: 'mail', pop: 'mail', imap: 'mail' } })], store });
+  const device = await createMailOAuth({
+    providers: [oidc({ id: 'corp', issuer: idp.url, clientId: 'bench', scopes: { smtp: 'mail', pop3: 'mail', imap: 'mail' } })],
+    store,
+  });
   const page = device.page('smtp.services');
   let token = await page.accessToken();
   await page.renewRejectedToken(token); // warm-up: discovery, JIT, connections
@@ -84,7 +112,12 @@ async function measure(name, store, idp) {
   for (let i = 0; i < GETS; i++) await store.get('smtp.main');
   const gets = GETS / ((performance.now() - started) / 1000);
   await device.close();
-  return { store: name, 'renewals/s': Math.round(renewals), 'accessToken()/s (cached)': Math.round(reads), 'store.get/s': Math.round(gets) };
+  return {
+    store: name,
+    'renewals/s': Math.round(renewals),
+    'accessToken()/s (cached)': Math.round(reads),
+    'store.get/s': Math.round(gets),
+  };
 }
 
 const idp = await issuer();
@@ -97,7 +130,9 @@ try {
     await measure('postgresStore', postgresStore({ connectionString: cluster.url, key, table: `bench_${process.pid}` }), idp),
   ];
   console.table(rows);
-  console.log(`node ${process.version}, ${RENEWALS} sequential renewals, ${READS} reads, ${GETS} gets; PostgreSQL on 127.0.0.1 with fsync on`);
+  console.log(
+    `node ${process.version}, ${RENEWALS} sequential renewals, ${READS} reads, ${GETS} gets; PostgreSQL on 127.0.0.1 with fsync on`,
+  );
 } finally {
   rmSync(dir, { recursive: true, force: true });
   await cluster.stop();

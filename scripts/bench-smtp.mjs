@@ -5,9 +5,11 @@
 import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
 import { fileURLToPath } from 'node:url';
+import { size, smoke } from './lib/bench-stats.mjs';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
-const rounds = Number(process.env.BENCH_ROUNDS ?? 3);
+
+const rounds = smoke ? 1 : Number(process.env.BENCH_ROUNDS ?? 3);
 const sender = 'scanner@example.test';
 const { SMTPServer } = await import('smtp-server');
 const nodemailer = (await import('nodemailer')).default;
@@ -31,15 +33,25 @@ await new Promise((resolve) => server.listen(0, '127.0.0.1', resolve));
 const port = server.server.address().port;
 
 const text1k = 'x'.repeat(1000);
-const pdf3m = Buffer.alloc(3 * 1024 * 1024, 0x25);
+const pdf3m = Buffer.alloc(size(3 * 1024 * 1024, 64 * 1024), 0x25);
 const cases = {
-  '500 × 1 KB': { count: 500, message: { to: 'alice@example.test', subject: 'Scan', text: text1k } },
-  '20 × 3 MB': { count: 20, message: { to: 'alice@example.test', subject: 'Scan', text: 'x', attachments: [{ filename: 'scan.pdf', content: pdf3m, contentType: 'application/pdf' }] } },
+  '500 × 1 KB': { count: size(500, 10), message: { to: 'alice@example.test', subject: 'Scan', text: text1k } },
+  '20 × 3 MB': {
+    count: size(20, 2),
+    message: {
+      to: 'alice@example.test',
+      subject: 'Scan',
+      text: 'x',
+      attachments: [{ filename: 'scan.pdf', content: pdf3m, contentType: 'application/pdf' }],
+    },
+  },
 };
 
 const { createMailOAuth } = await import(`${root}dist/index.js`);
 const device = await createMailOAuth({ providers: [], allowPlaintext: true });
-await device.page('smtp.alert').configure({ server: '127.0.0.1', port, security: 'none', timeout: 30_000, senderAddress: sender, authMethod: 'none' });
+await device
+  .page('smtp.alert')
+  .configure({ server: '127.0.0.1', port, security: 'none', timeout: 30_000, senderAddress: sender, authMethod: 'none' });
 const pooled = nodemailer.createTransport({ host: '127.0.0.1', port, ignoreTLS: true, pool: true });
 const unpooled = nodemailer.createTransport({ host: '127.0.0.1', port, ignoreTLS: true });
 
@@ -48,10 +60,12 @@ const asNodemailer = (m) => ({
   to: m.to,
   subject: m.subject,
   text: m.text,
-  ...(m.attachments ? { attachments: m.attachments.map((a) => ({ filename: a.filename, content: a.content, contentType: a.contentType })) } : {}),
+  ...(m.attachments
+    ? { attachments: m.attachments.map((a) => ({ filename: a.filename, content: a.content, contentType: a.contentType })) }
+    : {}),
 });
 const clients = {
-  'mail-oauth (pooled)': (m) => device.sendMail('smtp.alert', m),
+  'mail-oauth (pooled)': (m) => device.page('smtp.alert').sendMail(m),
   'nodemailer pooled': (m) => pooled.sendMail(asNodemailer(m)),
   'nodemailer unpooled': (m) => unpooled.sendMail(asNodemailer(m)),
 };
@@ -70,7 +84,8 @@ for (const [name, { count, message }] of Object.entries(cases)) {
   const reference = median(rates['nodemailer pooled']);
   console.log(`\n${name}`);
   console.log('| client | median msg/s | ratio to nodemailer pooled |\n|---|---:|---:|');
-  for (const [client, values] of Object.entries(rates)) console.log(`| ${client} | ${median(values).toFixed(1)} | ×${(median(values) / reference).toFixed(2)} |`);
+  for (const [client, values] of Object.entries(rates))
+    console.log(`| ${client} | ${median(values).toFixed(1)} | ×${(median(values) / reference).toFixed(2)} |`);
 }
 await device.close();
 pooled.close();
@@ -80,7 +95,10 @@ console.log('\nPeak RSS sending one 25 MB attachment (in-memory Buffer), one chi
 console.log('| client | RSS before send MB | peak RSS MB | growth MB |\n|---|---:|---:|---:|');
 for (const client of ['mail-oauth', 'nodemailer']) {
   // Asynchronously: the server answering the child runs in this process.
-  const run = await promisify(execFile)(process.execPath, [fileURLToPath(import.meta.url), '--rss-child', client, String(port)], { cwd: root, encoding: 'utf8' });
+  const run = await promisify(execFile)(process.execPath, [fileURLToPath(import.meta.url), '--rss-child', client, String(port)], {
+    cwd: root,
+    encoding: 'utf8',
+  });
   const { before, peak } = JSON.parse(run.stdout.trim().split('\n').at(-1));
   console.log(`| ${client} | ${before.toFixed(1)} | ${peak.toFixed(1)} | ${(peak - before).toFixed(1)} |`);
 }
@@ -92,10 +110,12 @@ async function rssChild(client, serverPort) {
   if (client === 'mail-oauth') {
     const { createMailOAuth: create } = await import(`${root}dist/index.js`);
     const d = await create({ providers: [], allowPlaintext: true });
-    await d.page('smtp.alert').configure({ server: '127.0.0.1', port: serverPort, security: 'none', timeout: 30_000, senderAddress: sender, authMethod: 'none' });
-    await d.sendMail('smtp.alert', { to: 'a@example.test', subject: 'warm-up', text: 'x' });
+    await d
+      .page('smtp.alert')
+      .configure({ server: '127.0.0.1', port: serverPort, security: 'none', timeout: 30_000, senderAddress: sender, authMethod: 'none' });
+    await d.page('smtp.alert').sendMail({ to: 'a@example.test', subject: 'warm-up', text: 'x' });
     send = async (m) => {
-      await d.sendMail('smtp.alert', m);
+      await d.page('smtp.alert').sendMail(m);
       await d.close();
     };
   } else {
@@ -103,10 +123,15 @@ async function rssChild(client, serverPort) {
     await t.sendMail({ from: sender, to: 'a@example.test', subject: 'warm-up', text: 'x' });
     send = (m) => t.sendMail(asNodemailerChild(m));
   }
-  const pdf = Buffer.alloc(25 * 1024 * 1024, 0x25);
+  const pdf = Buffer.alloc(size(25, 1) * 1024 * 1024, 0x25);
   // maxRSS is the process peak so far (kB): read the level before the send with the buffer allocated.
   const before = mb(process.memoryUsage().rss);
-  await send({ to: 'a@example.test', subject: 'Scan', text: 'x', attachments: [{ filename: 'scan.pdf', content: pdf, contentType: 'application/pdf' }] });
+  await send({
+    to: 'a@example.test',
+    subject: 'Scan',
+    text: 'x',
+    attachments: [{ filename: 'scan.pdf', content: pdf, contentType: 'application/pdf' }],
+  });
   const peak = (process.resourceUsage().maxRSS * 1024) / 1024 / 1024;
   console.log(JSON.stringify({ before, peak }));
 }

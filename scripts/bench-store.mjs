@@ -15,7 +15,7 @@ import { distUrl, interleave, report, size } from './lib/bench-stats.mjs';
 
 const key = new Uint8Array(32).fill(7);
 // Never contacted: a page holding a valid token needs no provider at boot (port 9 is discard).
-const provider = { id: 'corp', issuer: 'http://127.0.0.1:9', clientId: 'bench', scopes: { smtp: 'mail', pop: 'mail', imap: 'mail' } };
+const provider = { id: 'corp', issuer: 'http://127.0.0.1:9', clientId: 'bench', scopes: { smtp: 'mail', pop3: 'mail', imap: 'mail' } };
 
 /** A record as a page holding tokens persists it (tokens of a realistic size). */
 export function acquiredRecord(n, now = Date.now()) {

@@ -112,7 +112,7 @@ async function sdkDevice(expiresAt) {
     obtainedAt: now - 3_000_000,
   });
   const device = await createMailOAuth({
-    providers: [oidc({ id: 'corp', issuer: base, clientId: CLIENT_ID, scopes: { smtp: 'mail', pop: 'mail', imap: 'mail' } })],
+    providers: [oidc({ id: 'corp', issuer: base, clientId: CLIENT_ID, scopes: { smtp: 'mail', pop3: 'mail', imap: 'mail' } })],
     store,
   });
   return { device, page: device.page('smtp.services') };

@@ -5,14 +5,18 @@ import { spawnSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 
 const dir = fileURLToPath(new URL('.', import.meta.url));
-const benches = readdirSync(dir).filter((f) => /^bench-.+\.mjs$/.test(f)).sort();
+const benches = readdirSync(dir)
+  .filter((f) => /^bench-.+\.mjs$/.test(f))
+  .sort();
 let failed = 0;
 for (const file of benches) {
   console.log(`\n== ${file}`);
   // tsx: some benches start their peers with the test helpers (test/peers/*.ts).
   const started = performance.now();
   const run = spawnSync(process.execPath, ['--import', 'tsx', `${dir}${file}`, ...process.argv.slice(2)], { stdio: 'inherit' });
-  console.log(`== ${file}: ${run.status === 0 ? 'ok' : `FAILED (${run.status ?? run.signal})`} in ${((performance.now() - started) / 1000).toFixed(1)} s`);
+  console.log(
+    `== ${file}: ${run.status === 0 ? 'ok' : `FAILED (${run.status ?? run.signal})`} in ${((performance.now() - started) / 1000).toFixed(1)} s`,
+  );
   if (run.status !== 0) failed++;
 }
 process.exit(failed === 0 ? 0 : 1);

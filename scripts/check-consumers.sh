@@ -50,3 +50,40 @@ console.log('CJS mail-oauth/postgres ok');
 JS
 (cd "$work/esm" && node postgres.js)
 (cd "$work/cjs" && node postgres.js)
+# mail-oauth/provider holds only the plug-in types: it resolves and imports from both formats.
+cat > "$work/esm/provider.js" <<'JS'
+const provider = await import('mail-oauth/provider');
+if (Object.keys(provider).some((name) => name !== 'default')) throw new Error(`unexpected values: ${Object.keys(provider)}`);
+console.log('ESM mail-oauth/provider ok');
+JS
+cat > "$work/cjs/provider.js" <<'JS'
+const provider = require('mail-oauth/provider');
+if (typeof provider !== 'object' || Object.keys(provider).length > 0) throw new Error('unexpected values');
+(async () => {
+  await import('mail-oauth/provider');
+  console.log('CJS mail-oauth/provider ok');
+})().catch((err) => { console.error(err); process.exit(1); });
+JS
+(cd "$work/esm" && node provider.js)
+(cd "$work/cjs" && node provider.js)
+# The type-only subpaths (POP3 session, page topology) and mail-oauth/languages resolve from both formats.
+cat > "$work/esm/subpaths.js" <<'JS'
+for (const name of ['pop3', 'topology']) {
+  const entry = await import(`mail-oauth/${name}`);
+  if (Object.keys(entry).some((key) => key !== 'default')) throw new Error(`mail-oauth/${name}: unexpected values ${Object.keys(entry)}`);
+}
+const { resolveLocale, textKeys } = await import('mail-oauth/languages');
+if (resolveLocale('de-AT') !== 'de' || !textKeys.includes('ui.button.ok')) throw new Error('mail-oauth/languages');
+console.log('ESM mail-oauth/pop3, /topology, /languages ok');
+JS
+cat > "$work/cjs/subpaths.js" <<'JS'
+for (const name of ['pop3', 'topology']) {
+  const entry = require(`mail-oauth/${name}`);
+  if (typeof entry !== 'object' || Object.keys(entry).length > 0) throw new Error(`mail-oauth/${name}: unexpected values`);
+}
+const { resolveLocale, textKeys } = require('mail-oauth/languages');
+if (resolveLocale('ja-JP') !== 'ja' || !textKeys.includes('ui.button.ok')) throw new Error('mail-oauth/languages');
+console.log('CJS mail-oauth/pop3, /topology, /languages ok');
+JS
+(cd "$work/esm" && node subpaths.js)
+(cd "$work/cjs" && node subpaths.js)

@@ -73,8 +73,7 @@ for (const [subpath, conditions] of Object.entries(pkg.exports)) {
   for (const format of ['import', 'require']) {
     const typesFile = resolve(root, conditions[format].types);
     const declared = declaredExports(typesFile);
-    const actual =
-      format === 'import' ? runtimeNames(await import(specifier)) : runtimeNames(requireFromRoot(specifier));
+    const actual = format === 'import' ? runtimeNames(await import(specifier)) : runtimeNames(requireFromRoot(specifier));
     const missing = declared.values.filter((name) => !actual.includes(name));
     const undeclared = actual.filter((name) => !declared.values.includes(name));
     const label = `${specifier} (${format === 'import' ? 'ESM' : 'CJS'}, ${conditions[format].types})`;

@@ -1,13 +1,36 @@
 /**
  * The time source and timer facility of a device. XState's `SimulatedClock` satisfies it,
  * which is how tests run months of token life in milliseconds.
+ * @category Runtime
  */
 export interface Clock {
-  /** Current time in milliseconds since the epoch. */
+  /**
+   * Current time in milliseconds since the epoch.
+   *
+   * @example
+   * ```ts
+   * const clock: Clock = { now: () => Date.now(), setTimeout, clearTimeout };
+   * const device = await createMailOAuth({ providers, clock });
+   * ```
+   */
   now(): number;
-  /** Schedules `fn` after `ms` milliseconds; returns a handle for {@link Clock.clearTimeout}. */
+  /**
+   * Schedules `fn` after `ms` milliseconds; returns a handle for {@link Clock.clearTimeout}.
+   *
+   * @example
+   * ```ts
+   * const handle = clock.setTimeout(() => renew(), 60_000);
+   * ```
+   */
   setTimeout(fn: (...args: unknown[]) => void, ms: number): unknown;
-  /** Cancels a timer made by {@link Clock.setTimeout}. */
+  /**
+   * Cancels a timer made by {@link Clock.setTimeout}.
+   *
+   * @example
+   * ```ts
+   * clock.clearTimeout(clock.setTimeout(() => renew(), 60_000));
+   * ```
+   */
   clearTimeout(handle: unknown): void;
 }
 

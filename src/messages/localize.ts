@@ -1,26 +1,74 @@
-import { SettingsError, type MailOAuthError } from '../errors.js';
-import { catalogs, type MessageKey } from './catalog.js';
-import { uiCatalogs, type UiTextKey } from './ui.js';
+import { SettingsError, type ErrorCode, type MailOAuthError } from '../errors.js';
+import type { TokenStatus } from '../status.js';
+import { catalogs } from './catalog.js';
+import { uiCatalogs } from './ui.js';
 
-/** A language the built-in catalogs cover. */
+/**
+ * A language the built-in catalogs cover.
+ * @category Errors and languages
+ */
 export type Locale = 'en' | 'de' | 'ja';
 
 /** The languages with a built-in catalog. */
 export const locales: readonly Locale[] = ['en', 'de', 'ja'];
 
-/** Every text the SDK can render: token statuses, `OK`, error codes and UI texts. */
-export type TextKey = MessageKey | UiTextKey;
+/**
+ * Every text the SDK can render: token statuses, `OK`, error codes and UI texts (buttons,
+ * confirmation dialogs, the device-code instruction, page titles `ui.page.<page id>` for the
+ * preset's page ids, field labels). `{name}` in a text is replaced by the parameter `name`.
+ * @category Errors and languages
+ */
+export type TextKey =
+  | TokenStatus
+  | 'OK'
+  | ErrorCode
+  | 'ui.button.getToken'
+  | 'ui.button.delete'
+  | 'ui.button.connectionTest'
+  | 'ui.button.ok'
+  | 'ui.button.cancel'
+  | 'ui.confirm.getToken'
+  | 'ui.confirm.delete'
+  | 'ui.confirm.linkedPages'
+  | 'ui.deviceCode.instruction'
+  | 'ui.page.smtp.services'
+  | 'ui.page.smtp.alert'
+  | 'ui.page.smtp.quick'
+  | 'ui.page.smtp.initialQuick'
+  | 'ui.page.pop.emailStatus'
+  | 'ui.page.pop.internetFax'
+  | 'ui.page.pop.emailPrint'
+  | 'ui.field.smtpServer'
+  | 'ui.field.pop3Server'
+  | 'ui.field.port'
+  | 'ui.field.timeout'
+  | 'ui.field.checkInterval'
+  | 'ui.field.senderName'
+  | 'ui.field.senderAddress'
+  | 'ui.field.enableSslTls'
+  | 'ui.field.authMethod'
+  | 'ui.field.provider'
+  | 'ui.field.account'
+  | 'ui.field.tokenStatus'
+  | 'ui.authMethod.oauth2'
+  | 'ui.authMethod.plain'
+  | 'ui.authMethod.login'
+  | 'ui.authMethod.none'
+  | 'ui.provider.microsoft365'
+  | 'ui.provider.google';
 
 /**
  * A complete language: every {@link TextKey}. A catalog that misses a key does not type-check;
  * `{name}` in a text is replaced by the parameter `name`. For an incomplete one use
  * {@link PartialCatalog}.
+ * @category Errors and languages
  */
 export type LanguageCatalog = Readonly<Record<TextKey, string>>;
 
 /**
  * An incomplete language, explicitly: the texts it has, and the locale whose texts fill the gaps
  * (a built-in locale or a complete catalog given in the same `locales` option).
+ * @category Errors and languages
  */
 export interface PartialCatalog {
   /** The locale that provides every text missing from `texts`, e.g. `'en'`. */
@@ -29,7 +77,10 @@ export interface PartialCatalog {
   readonly texts: Partial<LanguageCatalog>;
 }
 
-/** How a requested language tag was resolved. */
+/**
+ * How a requested language tag was resolved.
+ * @category Errors and languages
+ */
 export interface LocaleMatch {
   /** The tag that was asked for (`undefined` when none was). */
   readonly requested: string | undefined;
@@ -63,6 +114,7 @@ const builtInCatalogs: Readonly<Record<Locale, LanguageCatalog>> = {
  * // A translation template for the translators, with the English texts as reference.
  * const template = Object.fromEntries(textKeys.map((key) => [key, localize(key, 'en')]));
  * ```
+ * @category Errors and languages
  */
 export const textKeys: readonly TextKey[] = Object.freeze(Object.keys(builtInCatalogs.en) as TextKey[]);
 
@@ -73,7 +125,9 @@ function invalid(field: string, message: string): SettingsError {
 }
 
 function isPartial(catalog: LanguageCatalog | PartialCatalog): catalog is PartialCatalog {
-  return typeof (catalog as Partial<PartialCatalog>).fallback === 'string' && typeof (catalog as Partial<PartialCatalog>).texts === 'object';
+  return (
+    typeof (catalog as Partial<PartialCatalog>).fallback === 'string' && typeof (catalog as Partial<PartialCatalog>).texts === 'object'
+  );
 }
 
 /** The texts of `catalog` that are non-empty strings; JavaScript callers may pass anything. */
@@ -107,12 +161,17 @@ export function createMessages(extra: Readonly<Record<string, LanguageCatalog | 
     const texts = ownTexts(catalog);
     const missing = textKeys.filter((key) => texts[key] === undefined);
     // A half-translated screen is worse than a loud start: incompleteness must be declared.
-    if (missing.length > 0) throw invalid(field, `The catalog for "${tag}" lacks ${missing.length} texts (${missing.slice(0, 5).join(', ')}${missing.length > 5 ? ', …' : ''}); pass { fallback, texts } for an incomplete one`);
+    if (missing.length > 0)
+      throw invalid(
+        field,
+        `The catalog for "${tag}" lacks ${missing.length} texts (${missing.slice(0, 5).join(', ')}${missing.length > 5 ? ', …' : ''}); pass { fallback, texts } for an incomplete one`,
+      );
     deleteCaseInsensitive(byLocale, tag);
     byLocale.set(tag, texts as LanguageCatalog);
   }
 
-  const lowerCased = (within: ReadonlyMap<string, LanguageCatalog>): ReadonlyMap<string, string> => new Map([...within.keys()].map((key) => [key.toLowerCase(), key]));
+  const lowerCased = (within: ReadonlyMap<string, LanguageCatalog>): ReadonlyMap<string, string> =>
+    new Map([...within.keys()].map((key) => [key.toLowerCase(), key]));
   const lookup = (tag: string, lower: ReadonlyMap<string, string>): string | undefined => {
     const parts = tag.replaceAll('_', '-').toLowerCase().split('-');
     for (let length = parts.length; length > 0; length -= 1) {
@@ -156,7 +215,16 @@ function deleteCaseInsensitive(map: Map<string, unknown>, tag: string): void {
 
 const builtIn = createMessages();
 
-/** Narrows a BCP 47 tag (`de-AT`, `ja-JP`, `en`) to a built-in locale; English when unsupported. */
+/**
+ * Narrows a BCP 47 tag (`de-AT`, `ja-JP`, `en`) to a built-in locale; English when unsupported.
+ *
+ * @example
+ * ```ts
+ * resolveLocale('de-AT'); // 'de'
+ * resolveLocale('fr'); // 'en'
+ * ```
+ * @category Errors and languages
+ */
 export function resolveLocale(tag: string | undefined): Locale {
   return builtIn.match(tag).locale as Locale;
 }
@@ -173,12 +241,25 @@ export function resolveLocale(tag: string | undefined): Locale {
  * localize('ui.button.getToken', 'ja'); // 'トークン取得'
  * localize('ui.deviceCode.instruction', 'en', { url: 'https://microsoft.com/devicelogin', code: 'WDJB-MJHT', minutes: '15' });
  * ```
+ * @category Errors and languages
  */
 export function localize(key: TextKey, locale: string = 'en', params: Readonly<Record<string, string>> = {}): string {
   return builtIn.localize(key, locale, params);
 }
 
-/** The device-facing text for an error, in the given language. */
+/**
+ * The device-facing text for an error, in the given language.
+ *
+ * @example
+ * ```ts
+ * try {
+ *   await page.testConnection();
+ * } catch (err) {
+ *   if (err instanceof MailOAuthError) show(localizeError(err, 'ja'));
+ * }
+ * ```
+ * @category Errors and languages
+ */
 export function localizeError(error: MailOAuthError, locale: string = 'en'): string {
   return localize(error.code, locale, error.params);
 }

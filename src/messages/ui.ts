@@ -3,46 +3,10 @@
  * instruction, page titles and field labels. The manual's own wording where it has one
  * (German from the German manual, English from DESIGN.md §1).
  */
+import type { TextKey } from './localize.js';
 
-/**
- * Every UI text key. Page titles are `ui.page.<page id>` for the preset's page ids.
- * `{name}` in a text is replaced by the parameter `name`.
- */
-export type UiTextKey =
-  | 'ui.button.getToken'
-  | 'ui.button.delete'
-  | 'ui.button.connectionTest'
-  | 'ui.button.ok'
-  | 'ui.button.cancel'
-  | 'ui.confirm.getToken'
-  | 'ui.confirm.delete'
-  | 'ui.confirm.linkedPages'
-  | 'ui.deviceCode.instruction'
-  | 'ui.page.smtp.services'
-  | 'ui.page.smtp.alert'
-  | 'ui.page.smtp.quick'
-  | 'ui.page.smtp.initialQuick'
-  | 'ui.page.pop.emailStatus'
-  | 'ui.page.pop.internetFax'
-  | 'ui.page.pop.emailPrint'
-  | 'ui.field.smtpServer'
-  | 'ui.field.pop3Server'
-  | 'ui.field.port'
-  | 'ui.field.timeout'
-  | 'ui.field.checkInterval'
-  | 'ui.field.senderName'
-  | 'ui.field.senderAddress'
-  | 'ui.field.enableSslTls'
-  | 'ui.field.authMethod'
-  | 'ui.field.provider'
-  | 'ui.field.account'
-  | 'ui.field.tokenStatus'
-  | 'ui.authMethod.oauth2'
-  | 'ui.authMethod.plain'
-  | 'ui.authMethod.login'
-  | 'ui.authMethod.none'
-  | 'ui.provider.microsoft365'
-  | 'ui.provider.google';
+/** The UI text keys: the `ui.` part of {@link TextKey}, which lists them (one public name for every text). */
+export type UiTextKey = Extract<TextKey, `ui.${string}`>;
 
 /** The UI texts of one language. */
 export type UiCatalog = Readonly<Record<UiTextKey, string>>;
@@ -53,7 +17,8 @@ const en: UiCatalog = {
   'ui.button.connectionTest': 'Connection Test',
   'ui.button.ok': 'OK',
   'ui.button.cancel': 'Cancel',
-  'ui.confirm.getToken': 'Get a token? The sign-in page of the selected provider will appear. Sign in and follow the steps to obtain the token.',
+  'ui.confirm.getToken':
+    'Get a token? The sign-in page of the selected provider will appear. Sign in and follow the steps to obtain the token.',
   'ui.confirm.delete': 'Delete the token? Mail cannot be sent or received with OAuth 2.0 until a token is obtained again.',
   'ui.confirm.linkedPages': 'These settings share the token and are updated together: {pages}.',
   'ui.deviceCode.instruction': 'Go to {url} and enter the code {code}. The code expires in {minutes} minutes.',
@@ -90,8 +55,10 @@ const de: UiCatalog = {
   'ui.button.connectionTest': 'Verbindungstest',
   'ui.button.ok': 'OK',
   'ui.button.cancel': 'Abbrechen',
-  'ui.confirm.getToken': 'Token abrufen? Die Anmeldeseite des ausgewählten Anbieters wird angezeigt. Melden Sie sich an und folgen Sie den Anweisungen, um das Token zu erhalten.',
-  'ui.confirm.delete': 'Token löschen? Bis erneut ein Token abgerufen wird, können mit OAuth 2.0 keine E-Mails gesendet oder empfangen werden.',
+  'ui.confirm.getToken':
+    'Token abrufen? Die Anmeldeseite des ausgewählten Anbieters wird angezeigt. Melden Sie sich an und folgen Sie den Anweisungen, um das Token zu erhalten.',
+  'ui.confirm.delete':
+    'Token löschen? Bis erneut ein Token abgerufen wird, können mit OAuth 2.0 keine E-Mails gesendet oder empfangen werden.',
   'ui.confirm.linkedPages': 'Diese Einstellungen nutzen das Token gemeinsam und werden zusammen aktualisiert: {pages}.',
   'ui.deviceCode.instruction': 'Rufen Sie {url} auf und geben Sie den Code {code} ein. Der Code läuft in {minutes} Minuten ab.',
   'ui.page.smtp.services': 'Einstellungen für Netzwerk → Dienste-Setup (Registerkarte SMTP)',
@@ -127,7 +94,8 @@ const ja: UiCatalog = {
   'ui.button.connectionTest': '接続テスト',
   'ui.button.ok': 'OK',
   'ui.button.cancel': 'キャンセル',
-  'ui.confirm.getToken': 'トークンを取得しますか？選択したプロバイダーのサインインページが表示されます。サインインして手順に従い、トークンを取得してください。',
+  'ui.confirm.getToken':
+    'トークンを取得しますか？選択したプロバイダーのサインインページが表示されます。サインインして手順に従い、トークンを取得してください。',
   'ui.confirm.delete': 'トークンを削除しますか？再度トークンを取得するまで、OAuth 2.0でメールを送受信できません。',
   'ui.confirm.linkedPages': '次の設定はトークンを共有しており、同時に更新されます：{pages}',
   'ui.deviceCode.instruction': '{url} にアクセスし、コード {code} を入力してください。コードの有効期限は {minutes} 分です。',

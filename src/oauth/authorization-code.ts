@@ -5,8 +5,8 @@
  * exchange the code.
  * @packageDocumentation
  */
-import { AuthorizationError, OAuthError, SettingsError } from '../errors.js';
-import type { GrantContext } from '../providers/types.js';
+import { AuthorizationError, OAuthError, SettingsError, TransportError } from '../errors.js';
+import type { GrantContext } from './types.js';
 import type { ClientAuth } from './client-auth.js';
 import { classifyOAuthError } from './errors.js';
 import { codeChallengeS256, randomToken } from './pkce.js';
@@ -137,8 +137,8 @@ const TENANT_GUID = '[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}
  * has another `state`, or fails RFC 9207 — an `iss` that is not the expected issuer (for a
  * `{tenantid}` template: not that shape with a tenant GUID, or another tenant than a configured
  * GUID), or no `iss` although the issuer advertises it; an `error` from the provider
- * (`ERR_AUTHORIZATION_DENIED` for `access_denied`, else `ERR_AUTHORIZATION_FAILED`, RFC 6749
- * fields kept); a missing code (`ERR_AUTHORIZATION_FAILED`).
+ * (`ERR_AUTHORIZATION_DENIED` for `access_denied`, else `ERR_OAUTH`, RFC 6749
+ * fields kept); a missing code (`ERR_PROTOCOL`).
  *
  * @example
  * ```ts
@@ -153,7 +153,12 @@ export function readAuthorizationResponse(
   expected?: string | CallbackIssuerExpectation,
 ): AuthorizationResponse {
   if (now > pending.expiresAt) {
-    throw new AuthorizationError('ERR_AUTHORIZATION_EXPIRED', 'The sign-in took too long; press Get Token again', { kind: 'definite' });
+    throw new OAuthError(
+      'ERR_AUTHORIZATION_EXPIRED',
+      'The sign-in took too long; press Get Token again',
+      { error: 'expired_token' },
+      { kind: 'definite' },
+    );
   }
   let url: URL;
   try {
@@ -167,7 +172,9 @@ export function readAuthorizationResponse(
   }
   const params = url.searchParams;
   if (params.get('state') !== pending.state) {
-    throw new AuthorizationError('ERR_STATE_MISMATCH', 'The redirect does not belong to this authorization (state mismatch)', { kind: 'usage' });
+    throw new AuthorizationError('ERR_STATE_MISMATCH', 'The redirect does not belong to this authorization (state mismatch)', {
+      kind: 'usage',
+    });
   }
   const iss = params.get('iss') ?? undefined;
   // RFC 9207 §2.4: checked before the error fields, which an attacker's server could also send.
@@ -178,7 +185,7 @@ export function readAuthorizationResponse(
     const uri = params.get('error_uri');
     const denied = error === 'access_denied' || error === 'consent_required' || error === 'interaction_required';
     throw new OAuthError(
-      denied ? 'ERR_AUTHORIZATION_DENIED' : 'ERR_AUTHORIZATION_FAILED',
+      denied ? 'ERR_AUTHORIZATION_DENIED' : 'ERR_OAUTH',
       `The provider refused the authorization: ${error}${description === null ? '' : `: ${description.slice(0, 300)}`}`,
       {
         error,
@@ -190,7 +197,7 @@ export function readAuthorizationResponse(
   }
   const code = params.get('code');
   if (code === null || code.length === 0) {
-    throw new AuthorizationError('ERR_AUTHORIZATION_FAILED', 'The redirect carries no authorization code', { kind: 'protocol' });
+    throw new TransportError('ERR_PROTOCOL', 'The redirect carries no authorization code', { kind: 'protocol' });
   }
   return { code, issuer: iss };
 }

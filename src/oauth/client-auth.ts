@@ -9,7 +9,10 @@ import type { KeyObject } from 'node:crypto';
 import { loadJose } from '../lib/lazy.js';
 import { SettingsError } from '../errors.js';
 
-/** A certificate credential of a confidential client (Microsoft app-only access). */
+/**
+ * A certificate credential of a confidential client (Microsoft app-only access).
+ * @category Providers
+ */
 export interface ClientCertificate {
   /** The private key: PEM (PKCS#8 or PKCS#1) or a `KeyObject`. */
   privateKey: string | KeyObject;
@@ -108,7 +111,6 @@ export function loadPrivateKey(key: string | KeyObject): KeyObject {
     return createPrivateKey(key);
   } catch (err) {
     throw new SettingsError('ERR_INVALID_OPTION', 'The private key is not a valid PEM private key', {
-      kind: 'configuration',
       cause: err,
       params: { option: 'privateKey' },
     });
@@ -120,7 +122,6 @@ function certificateDer(pem: string): Buffer {
     return new X509Certificate(pem).raw;
   } catch (err) {
     throw new SettingsError('ERR_INVALID_OPTION', 'The certificate is not a valid PEM X.509 certificate', {
-      kind: 'configuration',
       cause: err,
       params: { option: 'certificate' },
     });

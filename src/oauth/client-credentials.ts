@@ -5,7 +5,7 @@
  * @packageDocumentation
  */
 import { SettingsError } from '../errors.js';
-import type { GrantContext } from '../providers/types.js';
+import type { GrantContext } from './types.js';
 import type { ClientAuth } from './client-auth.js';
 import { tokenGrant } from './token-endpoint.js';
 import type { EndpointOptions } from './token-endpoint.js';
@@ -37,12 +37,16 @@ export async function clientCredentialsGrant(
 ): Promise<ParsedTokenResponse> {
   if (client.method === 'none') {
     throw new SettingsError('ERR_INVALID_OPTION', 'Client credentials need a client secret or a certificate', {
-      kind: 'configuration',
       params: { option: 'clientSecret' },
     });
   }
-  const parsed = await tokenGrant(tokenEndpoint, { ...options.extraParams, grant_type: 'client_credentials', scope }, client, context, options, (json) =>
-    parseTokenResponse(json, { flow: 'client-credentials', now: context.clock.now(), minLifetimeMs: options.minTokenLifetimeMs }),
+  const parsed = await tokenGrant(
+    tokenEndpoint,
+    { ...options.extraParams, grant_type: 'client_credentials', scope },
+    client,
+    context,
+    options,
+    (json) => parseTokenResponse(json, { flow: 'client-credentials', now: context.clock.now(), minLifetimeMs: options.minTokenLifetimeMs }),
   );
   // An app-only grant is renewed by running it again, never by a refresh token.
   delete parsed.tokens.refreshToken;

@@ -7,7 +7,7 @@
  */
 import { AuthorizationError, TransportError, toMailOAuthError } from '../errors.js';
 import type { MailOAuthError } from '../errors.js';
-import type { GrantContext, DevicePollResult } from '../providers/types.js';
+import type { DevicePollResult, GrantContext } from './types.js';
 import type { ClientAuth } from './client-auth.js';
 import { errorFromResponse, oauthError, readOAuthErrorBody } from './errors.js';
 import type { HintResolver } from './errors.js';
@@ -80,7 +80,8 @@ export async function startDeviceAuthorization(
   const deviceCode = json.device_code;
   const userCode = json.user_code;
   const verificationUri = json.verification_uri ?? json.verification_url;
-  if (typeof deviceCode !== 'string' || deviceCode.length === 0) throw protocolError('The device authorization response has no device_code');
+  if (typeof deviceCode !== 'string' || deviceCode.length === 0)
+    throw protocolError('The device authorization response has no device_code');
   if (typeof userCode !== 'string' || userCode.length === 0) throw protocolError('The device authorization response has no user_code');
   if (typeof verificationUri !== 'string' || !/^https?:\/\//.test(verificationUri)) {
     throw protocolError('The device authorization response has no verification_uri');
@@ -92,7 +93,10 @@ export async function startDeviceAuthorization(
     userCode,
     verificationUri,
     expiresAt: now + Math.min(MAX_DEVICE_EXPIRES_MS, positiveSeconds(json.expires_in, DEFAULT_DEVICE_EXPIRES_MS / 1000) * 1000),
-    intervalMs: Math.min(MAX_DEVICE_INTERVAL_MS, Math.max(MIN_DEVICE_INTERVAL_MS, positiveSeconds(json.interval, DEFAULT_DEVICE_INTERVAL_MS / 1000) * 1000)),
+    intervalMs: Math.min(
+      MAX_DEVICE_INTERVAL_MS,
+      Math.max(MIN_DEVICE_INTERVAL_MS, positiveSeconds(json.interval, DEFAULT_DEVICE_INTERVAL_MS / 1000) * 1000),
+    ),
   };
   const complete = json.verification_uri_complete;
   if (typeof complete === 'string' && /^https?:\/\//.test(complete)) pending.verificationUriComplete = complete;
@@ -124,30 +128,41 @@ export async function pollDeviceToken(
   options: EndpointOptions & { hint?: HintResolver | undefined } = {},
 ): Promise<DevicePoll> {
   try {
-    return await postForm(tokenEndpoint, { grant_type: DEVICE_CODE_GRANT, device_code: pending.deviceCode }, client, context, options, (res, redact) => {
-      if (isSuccess(res.status)) {
-        try {
-          const json = parseJsonObject(res, 'token response');
-          const parsed = parseTokenResponse(json, { flow: 'device-code', now: context.clock.now(), minLifetimeMs: options.minTokenLifetimeMs });
-          return { kind: 'tokens' as const, ...parsed };
-        } catch (err) {
-          throw authorizationEnded(err);
+    return await postForm(
+      tokenEndpoint,
+      { grant_type: DEVICE_CODE_GRANT, device_code: pending.deviceCode },
+      client,
+      context,
+      options,
+      (res, redact) => {
+        if (isSuccess(res.status)) {
+          try {
+            const json = parseJsonObject(res, 'token response');
+            const parsed = parseTokenResponse(json, {
+              flow: 'device-code',
+              now: context.clock.now(),
+              minLifetimeMs: options.minTokenLifetimeMs,
+            });
+            return { kind: 'tokens' as const, ...parsed };
+          } catch (err) {
+            throw authorizationEnded(err);
+          }
         }
-      }
-      if (res.status === 400 || res.status === 401) {
-        let json: Record<string, unknown> | undefined;
-        try {
-          json = parseJsonObject(res, 'token response');
-        } catch {
-          json = undefined;
+        if (res.status === 400 || res.status === 401) {
+          let json: Record<string, unknown> | undefined;
+          try {
+            json = parseJsonObject(res, 'token response');
+          } catch {
+            json = undefined;
+          }
+          const details = json === undefined ? undefined : readOAuthErrorBody(json, res.status);
+          if (details?.error === 'authorization_pending') return { kind: 'pending' as const };
+          if (details?.error === 'slow_down') return { kind: 'slow-down' as const };
+          if (details !== undefined && json !== undefined) throw oauthError(res, details, json, options.hint, redact);
         }
-        const details = json === undefined ? undefined : readOAuthErrorBody(json, res.status);
-        if (details?.error === 'authorization_pending') return { kind: 'pending' as const };
-        if (details?.error === 'slow_down') return { kind: 'slow-down' as const };
-        if (details !== undefined && json !== undefined) throw oauthError(res, details, json, options.hint, redact);
-      }
-      throw errorFromResponse(res, 'token endpoint', options.hint, redact);
-    });
+        throw errorFromResponse(res, 'token endpoint', options.hint, redact);
+      },
+    );
   } catch (err) {
     // A 2xx answer cut off by the size cap was still an answer: the code may already be spent.
     if (err instanceof TransportError && err.responseCode !== undefined && isSuccess(err.responseCode)) throw authorizationEnded(err);

@@ -4,7 +4,7 @@
  * @packageDocumentation
  */
 import { SettingsError } from '../errors.js';
-import type { GrantContext } from '../providers/types.js';
+import type { GrantContext } from './types.js';
 import { errorFromResponse } from './errors.js';
 import { httpRequest, parseJsonObject, protocolError } from './http.js';
 import { httpOptions } from './token-endpoint.js';
@@ -30,7 +30,13 @@ export interface AuthorizationServerMetadata {
   [name: string]: unknown;
 }
 
-const URL_FIELDS = ['token_endpoint', 'authorization_endpoint', 'device_authorization_endpoint', 'revocation_endpoint', 'jwks_uri'] as const;
+const URL_FIELDS = [
+  'token_endpoint',
+  'authorization_endpoint',
+  'device_authorization_endpoint',
+  'revocation_endpoint',
+  'jwks_uri',
+] as const;
 
 /** Options of {@link discover}. */
 export interface DiscoveryOptions extends EndpointOptions {
@@ -53,7 +59,11 @@ export interface DiscoveryOptions extends EndpointOptions {
  * metadata.device_authorization_endpoint; // 'https://issuer.example.com/device/auth'
  * ```
  */
-export async function discover(issuer: string, context: GrantContext, options: DiscoveryOptions = {}): Promise<AuthorizationServerMetadata> {
+export async function discover(
+  issuer: string,
+  context: GrantContext,
+  options: DiscoveryOptions = {},
+): Promise<AuthorizationServerMetadata> {
   const base = issuer.replace(/\/+$/, '');
   const parsed = new URL(base);
   const candidates = [
@@ -103,8 +113,12 @@ function assertTrustedEndpoint(field: string, value: string, issuerOrigin: strin
     if (url.protocol === 'https:' && (allowed.has(url.host) || allowed.has(url.hostname))) return;
   }
   const shown = url === undefined ? 'an invalid URL' : url.origin;
-  throw new SettingsError('ERR_PROVIDER_METADATA', `The discovery document's ${field} points to ${shown}, outside the issuer ${issuerOrigin}; list the host in allowedHosts if it is trusted`, {
-    kind: 'configuration',
-    params: { field, origin: shown },
-  });
+  throw new SettingsError(
+    'ERR_PROVIDER_METADATA',
+    `The discovery document's ${field} points to ${shown}, outside the issuer ${issuerOrigin}; list the host in allowedHosts if it is trusted`,
+    {
+      kind: 'configuration',
+      params: { field, origin: shown },
+    },
+  );
 }

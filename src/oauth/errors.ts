@@ -150,7 +150,8 @@ export function oauthError(
   const kind = classifyOAuthError(details.error, details.status);
   const resolvedHint = mapDefined(hint?.(details), redact);
   const error = redact(errorCode(details.error));
-  const errorDescription = details.errorDescription === undefined ? undefined : clip(redact(details.errorDescription), MAX_ERROR_DESCRIPTION_LENGTH);
+  const errorDescription =
+    details.errorDescription === undefined ? undefined : clip(redact(details.errorDescription), MAX_ERROR_DESCRIPTION_LENGTH);
   const errorUri = typeof json.error_uri === 'string' ? errorUriOf(redact(json.error_uri)) : undefined;
   const description = errorDescription === undefined ? '' : `: ${firstLine(errorDescription)}`;
   return new OAuthError(

@@ -5,7 +5,7 @@
  * @packageDocumentation
  */
 import type { Dispatcher } from 'undici';
-import { MailOAuthError, TransportError } from '../errors.js';
+import { MailOAuthError, SettingsError, TransportError, UsageError } from '../errors.js';
 import type { ErrorCode, ErrorKind } from '../errors.js';
 import { loadUndici } from '../lib/lazy.js';
 
@@ -56,7 +56,7 @@ export interface HttpResponse {
 /**
  * Sends one HTTP request and reads the whole response within the deadline and the size cap.
  * Any failure is a {@link MailOAuthError}: `ERR_HTTP_TIMEOUT`, `ERR_HTTP`, `ERR_DNS` (transient),
- * `ERR_TLS` (configuration), `ERR_HTTP_BODY_TOO_LARGE` (protocol), `ERR_AUTHORIZATION_CANCELLED`
+ * `ERR_TLS` (configuration), `ERR_HTTP_BODY_TOO_LARGE` (protocol), `ERR_ABORTED`
  * when `signal` aborted it. HTTP error statuses are returned, not thrown.
  *
  * @example
@@ -73,6 +73,9 @@ export async function httpRequest(req: HttpRequest, options: HttpOptions = {}): 
   const maxBodyBytes = options.maxBodyBytes ?? DEFAULT_MAX_BODY_BYTES;
   const outer = options.signal;
   if (outer?.aborted) throw cancelled(where, outer.reason);
+  // Loaded before the deadline starts: the deadline is the provider's, not the local module load's.
+  const { request } = await loadUndici();
+  if (outer?.aborted) throw cancelled(where, outer.reason);
 
   const controller = new AbortController();
   let timedOut = false;
@@ -85,7 +88,6 @@ export async function httpRequest(req: HttpRequest, options: HttpOptions = {}): 
   outer?.addEventListener('abort', onAbort, { once: true });
 
   try {
-    const { request } = await loadUndici();
     const res = await request(url, {
       method: req.method,
       headers: req.headers ?? {},
@@ -203,12 +205,11 @@ function assertAllowedUrl(raw: string): URL {
   try {
     url = new URL(raw);
   } catch {
-    throw new MailOAuthError('ERR_INVALID_OPTION', 'An endpoint URL is not a valid absolute URL', { kind: 'configuration' });
+    throw new SettingsError('ERR_INVALID_OPTION', 'An endpoint URL is not a valid absolute URL', {});
   }
   const loopback = url.hostname === '127.0.0.1' || url.hostname === '[::1]' || url.hostname === 'localhost';
   if (url.protocol === 'https:' || (url.protocol === 'http:' && loopback)) return url;
-  throw new MailOAuthError('ERR_INVALID_OPTION', `Refusing to send OAuth requests to ${url.origin}: HTTPS is required`, {
-    kind: 'configuration',
+  throw new SettingsError('ERR_INVALID_OPTION', `Refusing to send OAuth requests to ${url.origin}: HTTPS is required`, {
     params: { option: 'endpoint' },
   });
 }
@@ -231,10 +232,7 @@ function tooLarge(where: string, max: number, status: number): TransportError {
 
 function cancelled(where: string, reason: unknown): MailOAuthError {
   if (reason instanceof MailOAuthError) return reason;
-  return new MailOAuthError('ERR_AUTHORIZATION_CANCELLED', `The request to ${where} was cancelled`, {
-    kind: 'transient',
-    cause: reason,
-  });
+  return new UsageError('ERR_ABORTED', `The request to ${where} was aborted`, { cause: reason });
 }
 
 const TLS_CODES = /^(?:ERR_TLS_|CERT_|UNABLE_TO_|DEPTH_ZERO_|SELF_SIGNED_|ERR_SSL_|HOSTNAME_MISMATCH)/;
@@ -255,7 +253,11 @@ function normaliseNetworkError(err: unknown, where: string): TransportError {
   const first = codes.find((c) => c !== 'UND_ERR_SOCKET') ?? codes[0] ?? 'unknown';
   let code: ErrorCode = 'ERR_HTTP';
   let kind: ErrorKind = 'transient';
-  if (codes.some((c) => c === 'UND_ERR_HEADERS_TIMEOUT' || c === 'UND_ERR_BODY_TIMEOUT' || c === 'UND_ERR_CONNECT_TIMEOUT' || c === 'ETIMEDOUT')) {
+  if (
+    codes.some(
+      (c) => c === 'UND_ERR_HEADERS_TIMEOUT' || c === 'UND_ERR_BODY_TIMEOUT' || c === 'UND_ERR_CONNECT_TIMEOUT' || c === 'ETIMEDOUT',
+    )
+  ) {
     code = 'ERR_HTTP_TIMEOUT';
   } else if (codes.some((c) => c === 'ENOTFOUND' || c === 'EAI_AGAIN')) {
     code = 'ERR_DNS';

@@ -9,7 +9,7 @@ import type { createLocalJWKSet, jwtVerify } from 'jose';
 import { loadJose } from '../lib/lazy.js';
 import type { JSONWebKeySet, JWTPayload } from 'jose';
 import { AuthorizationError, MailOAuthError } from '../errors.js';
-import type { GrantContext } from '../providers/types.js';
+import type { GrantContext } from './types.js';
 import { httpRequest, parseJsonObject, protocolError } from './http.js';
 import { httpOptions } from './token-endpoint.js';
 
@@ -83,7 +83,12 @@ export function remoteJwks(url: string | ((context: GrantContext) => Promise<str
  * const claims = await verifyIdToken(idToken, jwks, { issuer: 'https://accounts.google.com', audience: clientId, nonce }, context);
  * ```
  */
-export async function verifyIdToken(idToken: string, jwks: JwksSource, expected: IdTokenExpectations, context: GrantContext): Promise<JWTPayload> {
+export async function verifyIdToken(
+  idToken: string,
+  jwks: JwksSource,
+  expected: IdTokenExpectations,
+  context: GrantContext,
+): Promise<JWTPayload> {
   let issuer: string | string[] = typeof expected.issuer === 'string' ? expected.issuer : [...expected.issuer];
   const { decodeJwt, errors: joseErrors } = await loadJose();
   try {
@@ -110,7 +115,8 @@ export async function verifyIdToken(idToken: string, jwks: JwksSource, expected:
     if (err instanceof MailOAuthError) throw err;
     const reason = err instanceof joseErrors.JOSEError ? err.code : err instanceof Error ? err.message : 'invalid';
     const timing = err instanceof joseErrors.JWTExpired || err instanceof joseErrors.JWTClaimValidationFailed ? err : undefined;
-    const hint = timing === undefined ? undefined : clockHint(timing.claim, timing.payload, context.clock.now(), expected.clockToleranceS ?? 120);
+    const hint =
+      timing === undefined ? undefined : clockHint(timing.claim, timing.payload, context.clock.now(), expected.clockToleranceS ?? 120);
     throw new AuthorizationError('ERR_ID_TOKEN', `The ID token was refused (${reason})`, {
       kind: 'definite',
       cause: err,
@@ -129,7 +135,14 @@ const CLOCK_HINT_MARGIN_S = 120;
  */
 function clockHint(claim: string, payload: JWTPayload, nowMs: number, toleranceS: number): string | undefined {
   const nowS = nowMs / 1000;
-  const off = claim === 'exp' ? nowS - (payload.exp ?? nowS) : claim === 'nbf' ? (payload.nbf ?? nowS) - nowS : claim === 'iat' ? Math.abs(nowS - (payload.iat ?? nowS)) : 0;
+  const off =
+    claim === 'exp'
+      ? nowS - (payload.exp ?? nowS)
+      : claim === 'nbf'
+        ? (payload.nbf ?? nowS) - nowS
+        : claim === 'iat'
+          ? Math.abs(nowS - (payload.iat ?? nowS))
+          : 0;
   if (!(off > toleranceS + CLOCK_HINT_MARGIN_S)) return undefined;
   const at = (seconds: number): string => new Date(seconds * 1000).toISOString().replace(/\.\d{3}Z$/, 'Z');
   const issued = typeof payload.iat === 'number' ? `was issued at ${at(payload.iat)}` : `is valid until ${at(payload.exp ?? nowS)}`;

@@ -5,14 +5,17 @@
  */
 import { loadJose } from '../lib/lazy.js';
 import { SettingsError } from '../errors.js';
-import type { GrantContext } from '../providers/types.js';
+import type { GrantContext } from './types.js';
 import { loadPrivateKey } from './client-auth.js';
 import { tokenGrant } from './token-endpoint.js';
 import type { EndpointOptions } from './token-endpoint.js';
 import { parseTokenResponse } from './token-response.js';
 import type { ParsedTokenResponse } from './token-response.js';
 
-/** The fields of a Google service account key file (JSON) that the grant needs. */
+/**
+ * The fields of a Google service account key file (JSON) that the grant needs.
+ * @category Providers
+ */
 export interface ServiceAccountKey {
   /** The service account's e-mail (the assertion's `iss`). */
   client_email: string;
@@ -48,7 +51,6 @@ export async function jwtBearerGrant(
 ): Promise<ParsedTokenResponse> {
   if (typeof serviceAccount.client_email !== 'string' || typeof serviceAccount.private_key !== 'string') {
     throw new SettingsError('ERR_INVALID_OPTION', 'The service account key needs client_email and private_key', {
-      kind: 'configuration',
       params: { option: 'serviceAccount' },
     });
   }

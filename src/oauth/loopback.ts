@@ -5,27 +5,41 @@
  */
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { MailOAuthError, TransportError } from '../errors.js';
+import { TransportError, UsageError } from '../errors.js';
 
-/** Options of {@link startLoopbackListener}. */
+/**
+ * Options of {@link startLoopbackListener}.
+ * @category Pages and tokens
+ */
 export interface LoopbackListenerOptions {
   /** Port on 127.0.0.1; `0` (default) lets the system choose one. */
   port?: number;
   /** Path of the redirect URI. Default `/callback`. */
   path?: string;
-  /** Stops waiting: the callback promise rejects with `ERR_AUTHORIZATION_CANCELLED`. */
+  /** Stops waiting: the callback promise rejects with `ERR_ABORTED`. */
   signal?: AbortSignal;
   /** The page shown in the browser once the redirect arrived. */
   successHtml?: string;
 }
 
-/** A running loopback listener. */
+/**
+ * A running loopback listener.
+ * @category Pages and tokens
+ */
 export interface LoopbackListener {
   /** The redirect URI to put in the authorization request (`http://127.0.0.1:<port><path>`). */
   redirectUri: string;
   /** Resolves with the full callback URL (pass it to `completeAuthorization`). */
   callback: Promise<string>;
-  /** Stops listening (also done after the first callback). */
+  /**
+   * Stops listening (also done after the first callback).
+   *
+   * @example
+   * ```ts
+   * const listener = await startLoopbackListener();
+   * await listener.close(); // the administrator cancelled
+   * ```
+   */
   close(): Promise<void>;
 }
 
@@ -38,6 +52,7 @@ export interface LoopbackListener {
  * const prompt = await page.getToken({ flow: 'authorization-code', redirectUri: listener.redirectUri });
  * await page.completeAuthorization(await listener.callback);
  * ```
+ * @category Pages and tokens
  */
 export async function startLoopbackListener(options: LoopbackListenerOptions = {}): Promise<LoopbackListener> {
   const path = options.path ?? '/callback';
@@ -73,7 +88,7 @@ export async function startLoopbackListener(options: LoopbackListenerOptions = {
   });
   port = (server.address() as AddressInfo).port;
   const onAbort = (): void => {
-    reject(new MailOAuthError('ERR_AUTHORIZATION_CANCELLED', 'Waiting for the sign-in was cancelled', { kind: 'usage' }));
+    reject(new UsageError('ERR_ABORTED', 'Waiting for the sign-in was aborted'));
     void close();
   };
   if (options.signal?.aborted) onAbort();

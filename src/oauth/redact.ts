@@ -26,7 +26,16 @@ const PUBLIC_PARAMS = new Set([
 
 // Named secrets are redacted down to this length; unnamed values only from MIN_VALUE_LENGTH on,
 // so that short words ("mail", "true") in an answer are not mangled.
-const SECRET_PARAMS = new Set(['client_secret', 'refresh_token', 'code', 'code_verifier', 'device_code', 'client_assertion', 'assertion', 'token']);
+const SECRET_PARAMS = new Set([
+  'client_secret',
+  'refresh_token',
+  'code',
+  'code_verifier',
+  'device_code',
+  'client_assertion',
+  'assertion',
+  'token',
+]);
 const MIN_SECRET_LENGTH = 4;
 const MIN_VALUE_LENGTH = 8;
 

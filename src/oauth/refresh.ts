@@ -5,7 +5,7 @@
  * @packageDocumentation
  */
 import { TokenStateError } from '../errors.js';
-import type { GrantContext } from '../providers/types.js';
+import type { GrantContext } from './types.js';
 import type { ClientAuth } from './client-auth.js';
 import { tokenGrant } from './token-endpoint.js';
 import type { EndpointOptions } from './token-endpoint.js';

@@ -3,7 +3,7 @@
  * oidc-provider. Microsoft has no revocation endpoint: deleting there is local only.
  * @packageDocumentation
  */
-import type { GrantContext } from '../providers/types.js';
+import type { GrantContext } from './types.js';
 import type { ClientAuth } from './client-auth.js';
 import { errorFromResponse } from './errors.js';
 import { postForm } from './token-endpoint.js';

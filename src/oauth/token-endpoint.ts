@@ -3,7 +3,7 @@
  * authentication applied, form-encoded body, JSON answer, errors classified.
  * @packageDocumentation
  */
-import type { GrantContext } from '../providers/types.js';
+import type { GrantContext } from './types.js';
 import { applyClientAuth } from './client-auth.js';
 import type { ClientAuth } from './client-auth.js';
 import { errorFromResponse } from './errors.js';

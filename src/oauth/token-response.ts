@@ -91,7 +91,9 @@ function optionalString(json: Record<string, unknown>, name: string): string | u
 function lifetimeMs(value: unknown, minMs: number): number {
   const ms = expiresInSeconds(value) * 1000;
   if (ms < minMs) {
-    throw protocolError(`The token response has expires_in ${ms / 1000} s, below the ${minMs / 1000} s minimum; such a token would need renewing at once`);
+    throw protocolError(
+      `The token response has expires_in ${ms / 1000} s, below the ${minMs / 1000} s minimum; such a token would need renewing at once`,
+    );
   }
   return ms;
 }

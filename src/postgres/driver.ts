@@ -23,25 +23,87 @@ export interface PgQuery {
 
 /** A connection checked out of a pool (`pg.PoolClient`). */
 export interface PgClient {
-  /** Runs a query. */
+  /**
+   * Runs a query.
+   *
+   * @example
+   * ```ts
+   * const client = await pool.connect();
+   * try { await client.query('LISTEN mail_oauth_tokens'); } finally { client.release(); }
+   * ```
+   */
   query(query: PgQuery | string): Promise<PgResult>;
-  /** Returns the connection to the pool; an error destroys it instead. */
+  /**
+   * Returns the connection to the pool; an error destroys it instead.
+   *
+   * @example
+   * ```ts
+   * client.release(); // back to the pool; client.release(err) destroys it
+   * ```
+   */
   release(err?: Error | boolean): void;
-  /** `notification`, `error` and `end` events. */
+  /**
+   * `notification`, `error` and `end` events.
+   *
+   * @example
+   * ```ts
+   * client.on('notification', (message) => onChange(message));
+   * ```
+   */
+  // eslint-disable-next-line @typescript-eslint/no-explicit-any -- EventEmitter's own listener type; with unknown[] or never[] either pg.PoolClient or the typed listeners no longer fit
   on(event: string, listener: (...args: any[]) => void): unknown;
-  /** Removes a listener. */
+  /**
+   * Removes a listener.
+   *
+   * @example
+   * ```ts
+   * client.off('notification', onChange);
+   * ```
+   */
+  // eslint-disable-next-line @typescript-eslint/no-explicit-any -- EventEmitter's own listener type; with unknown[] or never[] either pg.PoolClient or the typed listeners no longer fit
   off(event: string, listener: (...args: any[]) => void): unknown;
 }
 
 /** A connection pool (`pg.Pool`). */
 export interface PgPool {
-  /** Runs one query on any free connection. */
+  /**
+   * Runs one query on any free connection.
+   *
+   * @example
+   * ```ts
+   * // A pg.Pool satisfies PgPool as it is:
+   * const store = postgresStore({ pool: new pg.Pool({ connectionString, statement_timeout: 5_000 }), key });
+   * ```
+   */
   query(query: PgQuery): Promise<PgResult>;
-  /** Checks out a connection. */
+  /**
+   * Checks out a connection.
+   *
+   * @example
+   * ```ts
+   * const client = await pool.connect();
+   * client.release();
+   * ```
+   */
   connect(): Promise<PgClient>;
-  /** Closes every connection. */
+  /**
+   * Closes every connection.
+   *
+   * @example
+   * ```ts
+   * await device.close();
+   * await pool.end(); // a pool you passed in is yours to end
+   * ```
+   */
   end(): Promise<void>;
-  /** `error` events of idle connections. */
+  /**
+   * `error` events of idle connections.
+   *
+   * @example
+   * ```ts
+   * pool.on('error', (err) => log.warn(`idle PostgreSQL connection failed: ${err.message}`));
+   * ```
+   */
   on(event: 'error', listener: (err: Error) => void): unknown;
 }
 

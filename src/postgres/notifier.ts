@@ -63,8 +63,8 @@ export function createNotifier(pool: () => Promise<PgPool>, channel: string): No
       try {
         held = await (await pool()).connect();
         held.on('notification', onNotification);
-        held.on('error', ((err: Error) => lost(held as PgClient, err)));
-        held.on('end', (() => lost(held as PgClient)));
+        held.on('error', (err: Error) => lost(held as PgClient, err));
+        held.on('end', () => lost(held as PgClient));
         await held.query(`LISTEN ${channel}`);
         if (closed) {
           held.release(true);

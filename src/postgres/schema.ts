@@ -55,7 +55,8 @@ export async function migrate(pool: PgPool, names: Names, timeoutMs: number): Pr
   const client = await pool.connect();
   let failed: Error | undefined;
   try {
-    const q = (text: string, values?: unknown[]) => client.query({ text, ...(values === undefined ? {} : { values }), query_timeout: timeoutMs });
+    const q = (text: string, values?: unknown[]) =>
+      client.query({ text, ...(values === undefined ? {} : { values }), query_timeout: timeoutMs });
     await q('BEGIN');
     await q(`SELECT pg_advisory_xact_lock(${lockKeyOf(names, '\0migrate')})`);
     const schema = await q('SELECT 1 FROM pg_namespace WHERE nspname = $1', [names.schemaName]);

@@ -1,6 +1,6 @@
 import { AsyncLocalStorage } from 'node:async_hooks';
 import type { FlattenedJWE } from 'jose';
-import { SettingsError, StoreError } from '../errors.js';
+import { SettingsError, StoreError, UsageError } from '../errors.js';
 import { corrupt, directCipher } from '../store/jwe.js';
 import { createSerialQueue } from '../store/queue.js';
 import type { TokenStore } from '../store/types.js';
@@ -123,7 +123,7 @@ export function postgresStore(options: PostgresStoreOptions): TokenStore {
     }));
 
   const open = (): Promise<PgPool> => {
-    if (closed) return Promise.reject(new StoreError('ERR_DEVICE_CLOSED', 'The token store was closed', { kind: 'usage' }));
+    if (closed) return Promise.reject(new UsageError('ERR_DEVICE_CLOSED', 'The token store was closed', { kind: 'usage' }));
     ready ??= getPool()
       .then((p) => migrate(p, names, queryTimeoutMs))
       .catch((err: unknown) => {
@@ -162,7 +162,8 @@ export function postgresStore(options: PostgresStoreOptions): TokenStore {
     } catch (err) {
       throw corrupt(`${names.table} row "${name}" is not a JWE`, err);
     }
-    if (typeof jwe !== 'object' || jwe === null || typeof jwe.ciphertext !== 'string') throw corrupt(`${names.table} row "${name}" is not a JWE`);
+    if (typeof jwe !== 'object' || jwe === null || typeof jwe.ciphertext !== 'string')
+      throw corrupt(`${names.table} row "${name}" is not a JWE`);
     const plaintext = await cipher.open(jwe);
     let payload: { v?: unknown; key?: unknown; record?: unknown };
     try {
@@ -300,5 +301,9 @@ function toJson(value: unknown): string {
 }
 
 function invalidOption(hint: string): SettingsError {
-  return new SettingsError('ERR_INVALID_OPTION', `Invalid postgresStore option: ${hint}`, { kind: 'usage', hint, params: { option: 'postgresStore' } });
+  return new SettingsError('ERR_INVALID_OPTION', `Invalid postgresStore option: ${hint}`, {
+    kind: 'usage',
+    hint,
+    params: { option: 'postgresStore' },
+  });
 }

@@ -13,7 +13,8 @@ export const AADSTS_HINTS: Readonly<Record<number, string>> = Object.freeze({
   65001: 'The application has no consent in this tenant; an administrator must grant consent to the app.',
   50076: 'Multi-factor authentication is required; obtain the token again and complete MFA.',
   50079: 'Multi-factor authentication registration is required; obtain the token again and complete MFA.',
-  53003: 'Conditional Access blocked the sign-in; ask the tenant administrator, or use the authorization-code flow if device code is blocked.',
+  53003:
+    'Conditional Access blocked the sign-in; ask the tenant administrator, or use the authorization-code flow if device code is blocked.',
   700016: 'The application (client id) is not found in this tenant; check the client id and tenant.',
   7000218: 'Public client flows are disabled; enable "Allow public client flows" in the app registration (Authentication).',
   90002: 'The tenant is not found; check the tenant name or id.',

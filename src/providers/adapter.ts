@@ -4,11 +4,17 @@
  * ID token and account checks, single use of redirects and error handling live here once.
  * @packageDocumentation
  */
-import { AuthorizationError, MailOAuthError, OAuthError, SettingsError } from '../errors.js';
+import type { MailOAuthError } from '../errors.js';
+import { AuthorizationError, OAuthError, SettingsError, TokenStateError } from '../errors.js';
 import type { ClientAuth, ClientCertificate } from '../oauth/client-auth.js';
 import { clientCredentialsGrant } from '../oauth/client-credentials.js';
 import { authorizationEnded, pollDeviceToken, startDeviceAuthorization } from '../oauth/device-code.js';
-import { assertRedirectUri, createAuthorizationRequest, exchangeAuthorizationCode, readAuthorizationResponse } from '../oauth/authorization-code.js';
+import {
+  assertRedirectUri,
+  createAuthorizationRequest,
+  exchangeAuthorizationCode,
+  readAuthorizationResponse,
+} from '../oauth/authorization-code.js';
 import type { HintResolver } from '../oauth/errors.js';
 import { assertAccountOfClaims, verifyIdToken } from '../oauth/id-token.js';
 import type { AccountClaimRule, JwksSource } from '../oauth/id-token.js';
@@ -22,7 +28,10 @@ import type { Flow, RedirectPending, TokenSet } from '../oauth/types.js';
 import type { Protocol } from '../settings/types.js';
 import type { AuthorizationRequest, GrantContext, MailServer, ProviderAdapter } from './types.js';
 
-/** HTTP tuning every provider factory accepts. */
+/**
+ * HTTP tuning every provider factory accepts.
+ * @category Providers
+ */
 export interface ProviderHttpOptions {
   /** Overall deadline of one request in milliseconds. Default 30 000. */
   timeoutMs?: number;
@@ -109,12 +118,14 @@ export function createProviderAdapter(profile: ProviderProfile): ProviderAdapter
     }
   };
 
-  const requireEndpoint = (url: string | undefined, flow: Flow): string => {
-    if (url !== undefined) return url;
-    throw new AuthorizationError('ERR_FLOW_UNSUPPORTED', `The provider ${profile.id} offers no endpoint for the ${flow} flow`, {
+  const noEndpoint = (flow: Flow): AuthorizationError =>
+    new AuthorizationError('ERR_FLOW_UNSUPPORTED', `The provider ${profile.id} offers no endpoint for the ${flow} flow`, {
       kind: 'configuration',
       params: { flow, provider: profile.id },
     });
+  const requireEndpoint = (url: string | undefined, flow: Flow): string => {
+    if (url !== undefined) return url;
+    throw noEndpoint(flow);
   };
 
   /** Checks the ID token and the signed-in account; only then are the tokens returned. */
@@ -126,7 +137,9 @@ export function createProviderAdapter(profile: ProviderProfile): ProviderAdapter
     callbackIssuer?: string,
   ): Promise<TokenSet> => {
     if (parsed.idToken === undefined) {
-      throw new AuthorizationError('ERR_ID_TOKEN', 'The provider sent no ID token; the signed-in account cannot be checked', { kind: 'definite' });
+      throw new AuthorizationError('ERR_ID_TOKEN', 'The provider sent no ID token; the signed-in account cannot be checked', {
+        kind: 'definite',
+      });
     }
     const endpoints = await profile.endpoints(context);
     const claims = await verifyIdToken(
@@ -136,8 +149,15 @@ export function createProviderAdapter(profile: ProviderProfile): ProviderAdapter
       context,
     );
     // A templated issuer let the redirect's `iss` pass on its shape only; the tenant is known now.
-    if (callbackIssuer !== undefined && typeof endpoints.issuer === 'string' && endpoints.issuer.includes('{tenantid}') && claims.iss !== callbackIssuer) {
-      throw new AuthorizationError('ERR_ID_TOKEN', "The ID token's tenant is not the tenant the redirect named (RFC 9207)", { kind: 'definite' });
+    if (
+      callbackIssuer !== undefined &&
+      typeof endpoints.issuer === 'string' &&
+      endpoints.issuer.includes('{tenantid}') &&
+      claims.iss !== callbackIssuer
+    ) {
+      throw new AuthorizationError('ERR_ID_TOKEN', "The ID token's tenant is not the tenant the redirect named (RFC 9207)", {
+        kind: 'definite',
+      });
     }
     const tokens = { ...parsed.tokens };
     tokens.account = assertAccountOfClaims(request.account, claims, profile.accountClaims);
@@ -147,8 +167,14 @@ export function createProviderAdapter(profile: ProviderProfile): ProviderAdapter
   const appOnly = async (flow: Flow, request: AuthorizationRequest, context: GrantContext): Promise<TokenSet> => {
     const endpoints = await profile.endpoints(context);
     if (flow === 'jwt-bearer') {
-      if (profile.serviceAccount === undefined) throw requireEndpoint(undefined, flow);
-      const parsed = await jwtBearerGrant(profile.serviceAccount, request.account, profile.mailScopes(request.protocol).join(' '), context, endpointOptions());
+      if (profile.serviceAccount === undefined) throw noEndpoint(flow);
+      const parsed = await jwtBearerGrant(
+        profile.serviceAccount,
+        request.account,
+        profile.mailScopes(request.protocol).join(' '),
+        context,
+        endpointOptions(),
+      );
       return parsed.tokens;
     }
     const scope = profile.appScope?.(request.protocol) ?? profile.mailScopes(request.protocol).join(' ');
@@ -216,7 +242,9 @@ export function createProviderAdapter(profile: ProviderProfile): ProviderAdapter
 
     async completeAuthorization(pending: RedirectPending, callbackUrl, request, context) {
       if (used.has(pending.state)) {
-        throw new AuthorizationError('ERR_AUTHORIZATION_NOT_PENDING', 'This authorization was already completed; press Get Token again', { kind: 'usage' });
+        throw new TokenStateError('ERR_AUTHORIZATION_NOT_PENDING', 'This authorization was already completed; press Get Token again', {
+          kind: 'usage',
+        });
       }
       const endpoints = await profile.endpoints(context);
       let response: { code: string; issuer: string | undefined };
@@ -284,7 +312,7 @@ export function clientAuthOf(
 /** Validates a required non-empty string option. @internal */
 export function requireOption(value: unknown, option: string): string {
   if (typeof value !== 'string' || value.trim().length === 0) {
-    throw new SettingsError('ERR_INVALID_OPTION', `The option ${option} is required`, { kind: 'configuration', params: { option } });
+    throw new SettingsError('ERR_INVALID_OPTION', `The option ${option} is required`, { params: { option } });
   }
   return value;
 }

@@ -13,7 +13,10 @@ import { clientAuthOf, createProviderAdapter, requireOption } from './adapter.js
 import type { ProviderHttpOptions } from './adapter.js';
 import type { MailServer, ProviderAdapter } from './types.js';
 
-/** Options of {@link google}. */
+/**
+ * Options of {@link google}.
+ * @category Providers
+ */
 export interface GoogleOptions {
   /** OAuth client id (a "Desktop app" client for the loopback or pasted redirect). */
   clientId: string;
@@ -41,6 +44,7 @@ const SERVERS: Readonly<Record<Protocol, MailServer>> = {
  * ```ts
  * const providers = [google({ clientId: '…apps.googleusercontent.com', clientSecret: process.env.GOOGLE_SECRET })];
  * ```
+ * @category Providers
  */
 export function google(options: GoogleOptions): ProviderAdapter {
   const clientId = requireOption(options.clientId, 'clientId');

@@ -14,10 +14,16 @@ import { clientAuthOf, createProviderAdapter, requireOption } from './adapter.js
 import type { ProviderHttpOptions } from './adapter.js';
 import type { MailServer, ProviderAdapter } from './types.js';
 
-/** A Microsoft cloud. `usgov` is GCC High, `usgov-dod` is DoD, `china` is operated by 21Vianet. */
+/**
+ * A Microsoft cloud. `usgov` is GCC High, `usgov-dod` is DoD, `china` is operated by 21Vianet.
+ * @category Providers
+ */
 export type MicrosoftCloud = 'global' | 'usgov' | 'usgov-dod' | 'china';
 
-/** Options of {@link microsoft365}. */
+/**
+ * Options of {@link microsoft365}.
+ * @category Providers
+ */
 export interface Microsoft365Options {
   /** Application (client) id of the app registration. */
   clientId: string;
@@ -86,20 +92,20 @@ const GUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
  *   store: memoryStore(), pages: mfpPages(),
  * });
  * ```
+ * @category Providers
  */
 export function microsoft365(options: Microsoft365Options): ProviderAdapter {
   const clientId = requireOption(options.clientId, 'clientId');
   const tenant = options.tenant ?? 'organizations';
   if (!/^[a-z0-9.-]+$/i.test(tenant)) {
     throw new SettingsError('ERR_INVALID_OPTION', 'The tenant must be organizations, common, consumers, a GUID or a domain', {
-      kind: 'configuration',
       params: { option: 'tenant' },
     });
   }
   const cloud = options.cloud ?? 'global';
   const facts = CLOUDS[cloud];
   if (facts === undefined) {
-    throw new SettingsError('ERR_INVALID_OPTION', 'Unknown Microsoft cloud', { kind: 'configuration', params: { option: 'cloud' } });
+    throw new SettingsError('ERR_INVALID_OPTION', 'Unknown Microsoft cloud', { params: { option: 'cloud' } });
   }
   const confidential = options.clientSecret !== undefined || options.certificate !== undefined;
   const base = `https://${facts.login}/${tenant}`;

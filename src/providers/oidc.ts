@@ -14,10 +14,16 @@ import { clientAuthOf, createProviderAdapter, requireOption } from './adapter.js
 import type { ProviderEndpoints, ProviderHttpOptions } from './adapter.js';
 import type { GrantContext, MailServer, ProviderAdapter } from './types.js';
 
-/** Scopes per mail protocol: a space-separated string or a list. */
+/**
+ * Scopes per mail protocol: a space-separated string or a list.
+ * @category Providers
+ */
 export type ScopeList = string | readonly string[];
 
-/** Options of {@link oidc}. */
+/**
+ * Options of {@link oidc}.
+ * @category Providers
+ */
 export interface OidcOptions {
   /** The id a page's `provider` setting names. */
   id: string;
@@ -43,7 +49,7 @@ export interface OidcOptions {
     /** Scopes for sending (SMTP). */
     smtp: ScopeList;
     /** Scopes for reading over POP3. */
-    pop: ScopeList;
+    pop3: ScopeList;
     /** Scopes for reading over IMAP. */
     imap: ScopeList;
   };
@@ -65,15 +71,17 @@ export interface OidcOptions {
  * @example
  * ```ts
  * const provider = oidc({ id: 'corp', issuer: 'https://login.corp.example', clientId: 'printer',
- *   scopes: { smtp: 'mail.send', pop: 'mail.read', imap: 'mail.read' } });
+ *   scopes: { smtp: 'mail.send', pop3: 'mail.read', imap: 'mail.read' } });
  * ```
+ * @category Providers
  */
 export function oidc(options: OidcOptions): ProviderAdapter {
   const id = requireOption(options.id, 'id');
   const issuer = requireOption(options.issuer, 'issuer');
   const clientId = requireOption(options.clientId, 'clientId');
   const confidential = options.clientSecret !== undefined || options.certificate !== undefined;
-  const flows: readonly Flow[] = options.flows ?? (confidential ? ['device-code', 'authorization-code', 'client-credentials'] : ['device-code', 'authorization-code']);
+  const flows: readonly Flow[] =
+    options.flows ?? (confidential ? ['device-code', 'authorization-code', 'client-credentials'] : ['device-code', 'authorization-code']);
   let metadata: Promise<AuthorizationServerMetadata> | undefined;
   const load = (context: GrantContext): Promise<AuthorizationServerMetadata> => {
     if (metadata === undefined) {
@@ -95,7 +103,11 @@ export function oidc(options: OidcOptions): ProviderAdapter {
       issParameterSupported: m.authorization_response_iss_parameter_supported === true,
     };
   };
-  const scopeMap: Readonly<Record<Protocol, ScopeList>> = { smtp: options.scopes.smtp, pop3: options.scopes.pop, imap: options.scopes.imap };
+  const scopeMap: Readonly<Record<Protocol, ScopeList>> = {
+    smtp: options.scopes.smtp,
+    pop3: options.scopes.pop3,
+    imap: options.scopes.imap,
+  };
   const list = (scopes: ScopeList): readonly string[] => (typeof scopes === 'string' ? scopes.split(/\s+/).filter(Boolean) : scopes);
   return createProviderAdapter({
     id,

@@ -1,4 +1,4 @@
-import { MailOAuthError } from '../errors.js';
+import { UsageError } from '../errors.js';
 
 // Any C0 control character or DEL. CR, LF and \x01 would let a value end the SASL message or
 // the protocol line early; the other control characters have no business in a user or token.
@@ -12,13 +12,13 @@ const CONTROL = /[\u0000-\u001f\u007f]/;
  */
 export function assertSaslInput(field: 'user' | 'token' | 'host', value: string): void {
   if (typeof value !== 'string' || value.length === 0) {
-    throw new MailOAuthError('ERR_SASL_INVALID_INPUT', `The SASL ${field} is empty`, {
+    throw new UsageError('ERR_SASL_INVALID_INPUT', `The SASL ${field} is empty`, {
       kind: 'usage',
       params: { field },
     });
   }
   if (CONTROL.test(value)) {
-    throw new MailOAuthError(
+    throw new UsageError(
       'ERR_SASL_INVALID_INPUT',
       `The SASL ${field} contains a control character (CR, LF, \\x01 or similar) and was not sent`,
       { kind: 'usage', params: { field } },

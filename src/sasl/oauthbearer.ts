@@ -1,4 +1,4 @@
-import { MailOAuthError } from '../errors.js';
+import { UsageError } from '../errors.js';
 import { assertSaslInput } from './input.js';
 
 /** Where the client connects, sent inside an OAUTHBEARER message (RFC 7628 §3.1). */
@@ -39,7 +39,7 @@ export function buildOAuthBearerRaw(user: string, token: string, options: OAuthB
   }
   if (options.port !== undefined) {
     if (!Number.isInteger(options.port) || options.port < 1 || options.port > 65535) {
-      throw new MailOAuthError('ERR_SASL_INVALID_INPUT', 'The OAUTHBEARER port is not 1–65535', {
+      throw new UsageError('ERR_SASL_INVALID_INPUT', 'The OAUTHBEARER port is not 1–65535', {
         kind: 'usage',
         params: { field: 'port' },
       });

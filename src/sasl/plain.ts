@@ -1,4 +1,4 @@
-import { MailOAuthError } from '../errors.js';
+import { UsageError } from '../errors.js';
 import { assertSaslInput } from './input.js';
 
 /**
@@ -9,7 +9,7 @@ import { assertSaslInput } from './input.js';
  */
 export function assertPassword(password: string): void {
   if (typeof password !== 'string' || password.length === 0 || /[\r\n\0]/.test(password)) {
-    throw new MailOAuthError('ERR_SASL_INVALID_INPUT', 'The password is empty or contains CR, LF or NUL and was not sent', {
+    throw new UsageError('ERR_SASL_INVALID_INPUT', 'The password is empty or contains CR, LF or NUL and was not sent', {
       kind: 'usage',
       params: { field: 'password' },
     });

@@ -1,13 +1,20 @@
-/** The mail protocol a page configures. */
+/**
+ * The mail protocol a page configures.
+ * @category Settings
+ */
 export type Protocol = 'smtp' | 'pop3' | 'imap';
 
-/** How the connection to the mail server is secured. */
+/**
+ * How the connection to the mail server is secured.
+ * @category Settings
+ */
 export type Security = 'tls' | 'starttls' | 'none';
 
 /**
  * The authentication method chosen on a settings page. `oauth2` uses a token; `plain` (SASL
  * PLAIN) and `login` (SMTP `AUTH LOGIN`, POP3 `USER`/`PASS`) use the page's password; `none`
  * authenticates not at all (SMTP relays only: a mailbox cannot be read anonymously).
+ * @category Settings
  */
 export type AuthMethod = 'oauth2' | 'none' | 'plain' | 'login';
 
@@ -29,7 +36,10 @@ export interface CommonSettings {
   account?: string;
 }
 
-/** Settings of an SMTP page. */
+/**
+ * Settings of an SMTP page.
+ * @category Settings
+ */
 export interface SmtpSettings extends CommonSettings {
   /** Display name of the sender. */
   senderName?: string;
@@ -37,19 +47,26 @@ export interface SmtpSettings extends CommonSettings {
   senderAddress?: string;
 }
 
-/** Settings of a POP3 or IMAP page. */
+/**
+ * Settings of a POP3 or IMAP page.
+ * @category Settings
+ */
 export interface MailboxSettings extends CommonSettings {
   /** How often the device checks for mail, in milliseconds (60 000 – 86 400 000). */
   checkInterval?: number;
 }
 
-/** Settings of any page. Which fields apply depends on the page's protocol. */
+/**
+ * Settings of any page. Which fields apply depends on the page's protocol.
+ * @category Settings
+ */
 export type PageSettings = SmtpSettings & MailboxSettings;
 
 /**
- * What {@link Page.configure} accepts: the page's settings plus its password, which is
+ * What {@link BasePage.configure} accepts: the page's settings plus its password, which is
  * write-only. The password is kept in the token store (encrypted by `fileStore`), shared by linked
  * pages, and never returned by `page.settings`, `tokenInfo()`, a log or an error.
+ * @category Settings
  */
 export interface PageSettingsInput extends PageSettings {
   /**

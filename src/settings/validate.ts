@@ -52,7 +52,11 @@ function integerIn(value: unknown, min: number, max: number): boolean {
  * whose `code` names the problem and whose `params.field` names the field.
  * @internal
  */
-export function validateSettings(protocol: Protocol, patch: Readonly<Record<string, unknown>>, providers: ReadonlySet<string>): PageSettings {
+export function validateSettings(
+  protocol: Protocol,
+  patch: Readonly<Record<string, unknown>>,
+  providers: ReadonlySet<string>,
+): PageSettings {
   if (typeof patch !== 'object' || patch === null) reject('ERR_INVALID_OPTION', 'settings', 'Settings must be an object');
   const allowed = fieldsFor[protocol];
   const out: Record<string, unknown> = {};
@@ -61,42 +65,54 @@ export function validateSettings(protocol: Protocol, patch: Readonly<Record<stri
     if (value === undefined) continue;
     switch (field) {
       case 'server':
-        if (typeof value !== 'string' || !isHost(value)) reject('ERR_INVALID_HOST', field, 'The server must be a host name or an IP address');
+        if (typeof value !== 'string' || !isHost(value))
+          reject('ERR_INVALID_HOST', field, 'The server must be a host name or an IP address');
         break;
       case 'port':
         if (!integerIn(value, 1, 65_535)) reject('ERR_INVALID_PORT', field, 'The port must be a whole number from 1 to 65535');
         break;
       case 'security':
-        if (value !== 'tls' && value !== 'starttls' && value !== 'none') reject('ERR_INVALID_SECURITY', field, 'Security must be "tls", "starttls" or "none"');
+        if (value !== 'tls' && value !== 'starttls' && value !== 'none')
+          reject('ERR_INVALID_SECURITY', field, 'Security must be "tls", "starttls" or "none"');
         break;
       case 'timeout':
         if (!integerIn(value, 1_000, 600_000)) reject('ERR_INVALID_TIMEOUT', field, 'The timeout must be 1000 to 600000 milliseconds');
         break;
       case 'checkInterval':
-        if (!integerIn(value, 60_000, 86_400_000)) reject('ERR_INVALID_CHECK_INTERVAL', field, 'The check interval must be 60000 to 86400000 milliseconds');
+        if (!integerIn(value, 60_000, 86_400_000))
+          reject('ERR_INVALID_CHECK_INTERVAL', field, 'The check interval must be 60000 to 86400000 milliseconds');
         break;
       case 'authMethod':
-        if (value !== 'oauth2' && value !== 'none' && value !== 'plain' && value !== 'login') reject('ERR_INVALID_AUTH_METHOD', field, 'Unknown authentication method');
-        if (value === 'none' && protocol !== 'smtp') reject('ERR_INVALID_AUTH_METHOD', field, `A ${protocol} mailbox cannot be read without authentication`);
+        if (value !== 'oauth2' && value !== 'none' && value !== 'plain' && value !== 'login')
+          reject('ERR_INVALID_AUTH_METHOD', field, 'Unknown authentication method');
+        if (value === 'none' && protocol !== 'smtp')
+          reject('ERR_INVALID_AUTH_METHOD', field, `A ${protocol} mailbox cannot be read without authentication`);
         break;
       case 'provider':
-        if (typeof value !== 'string' || !providers.has(value)) reject('ERR_UNKNOWN_PROVIDER', field, 'No provider with that id is configured');
+        if (typeof value !== 'string' || !providers.has(value))
+          reject('ERR_UNKNOWN_PROVIDER', field, 'No provider with that id is configured');
         break;
       case 'account':
         if (typeof value !== 'string' || value.length === 0 || value.length > 320 || CONTROL.test(value) || value.trim() !== value) {
-          reject('ERR_INVALID_ACCOUNT', field, 'The account name must be 1 to 320 characters without control characters or surrounding spaces');
+          reject(
+            'ERR_INVALID_ACCOUNT',
+            field,
+            'The account name must be 1 to 320 characters without control characters or surrounding spaces',
+          );
         }
         break;
       case 'senderName':
-        if (typeof value !== 'string' || value.length > 128 || CONTROL.test(value)) reject('ERR_INVALID_SENDER_NAME', field, 'The sender name must be up to 128 characters without control characters');
+        if (typeof value !== 'string' || value.length > 128 || CONTROL.test(value))
+          reject('ERR_INVALID_SENDER_NAME', field, 'The sender name must be up to 128 characters without control characters');
         break;
       case 'senderAddress':
-        if (typeof value !== 'string' || !isAddrSpec(value)) reject('ERR_INVALID_SENDER_ADDRESS', field, 'The sender address must be an e-mail address (local@domain)');
+        if (typeof value !== 'string' || !isAddrSpec(value))
+          reject('ERR_INVALID_SENDER_ADDRESS', field, 'The sender address must be an e-mail address (local@domain)');
         break;
     }
     out[field] = value;
   }
-  return out as PageSettings;
+  return out;
 }
 
 /** The longest password the settings page accepts, in characters. */

@@ -29,11 +29,7 @@ const TEMP_SUFFIX = '.tmp';
  * await writeFileAtomic('/var/lib/device/oauth.jwe', jweText, { mode: 0o600 });
  * ```
  */
-export async function writeFileAtomic(
-  path: string,
-  data: string | Uint8Array,
-  options: AtomicWriteOptions = {},
-): Promise<void> {
+export async function writeFileAtomic(path: string, data: string | Uint8Array, options: AtomicWriteOptions = {}): Promise<void> {
   const dir = dirname(path);
   const temp = join(dir, `${tempPrefix(path)}${process.pid}.${randomBytes(6).toString('hex')}${TEMP_SUFFIX}`);
   let stage = 'create';

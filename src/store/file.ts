@@ -11,8 +11,13 @@ import { sweepSetAsideLocks, withFileLock } from './lock.js';
 import type { FileLockOptions } from './lock.js';
 import type { TokenStore } from './types.js';
 
-/** Options every {@link fileStore} takes, whichever way it gets its key. */
-export interface FileStoreCommonOptions {
+/**
+ * Options of {@link fileStore}: a path and exactly one of `key` (a fixed 256-bit device key,
+ * `dir` + `A256GCM`), `keyProvider` (the key fetched on every operation, e.g. from a secure
+ * element, `dir` + `A256GCM`) or `passphrase` (`PBES2-HS256+A128KW` + `A256GCM`).
+ * @category Token storage
+ */
+export type FileStoreOptions = {
   /**
    * The store file, e.g. `/var/lib/device/oauth.jwe`. Its directory must be on a local file
    * system; the store also creates `<path>.lock`, `<path>.<hash>.lock` and short-lived
@@ -27,36 +32,25 @@ export interface FileStoreCommonOptions {
    * detected at once by its pid. Default 20 000.
    */
   staleLockMs?: number;
-}
-
-/** A {@link fileStore} encrypting with a fixed 256-bit device key (`dir` + `A256GCM`). */
-export interface FileStoreKeyOptions extends FileStoreCommonOptions {
-  /** The 32-byte key. The store keeps its own copy. */
-  key: Uint8Array;
-}
-
-/**
- * A {@link fileStore} asking for its 256-bit key on every operation, so firmware can keep it in a
- * secure element and never hold it longer than needed (`dir` + `A256GCM`).
- */
-export interface FileStoreKeyProviderOptions extends FileStoreCommonOptions {
-  /** Returns the 32-byte key. Called for each write and each read of a changed file; cache inside it if fetching is slow. */
-  keyProvider: () => Promise<Uint8Array>;
-}
-
-/** A {@link fileStore} deriving its key from a passphrase (`PBES2-HS256+A128KW` + `A256GCM`). */
-export interface FileStorePassphraseOptions extends FileStoreCommonOptions {
-  /** The passphrase (Unicode-normalised to NFC, so every keyboard produces the same bytes). */
-  passphrase: string;
-  /**
-   * PBKDF2 iterations for each write (at least 1 000). Each write costs one derivation; a read of
-   * an unchanged file reuses the last one. Default 600 000 (OWASP's figure for PBKDF2-HMAC-SHA256).
-   */
-  pbes2Iterations?: number;
-}
-
-/** Options of {@link fileStore}: a path and exactly one of `key`, `keyProvider` or `passphrase`. */
-export type FileStoreOptions = FileStoreKeyOptions | FileStoreKeyProviderOptions | FileStorePassphraseOptions;
+} & (
+  | {
+      /** The 32-byte key. The store keeps its own copy. */
+      key: Uint8Array;
+    }
+  | {
+      /** Returns the 32-byte key. Called for each write and each read of a changed file; cache inside it if fetching is slow. */
+      keyProvider: () => Promise<Uint8Array>;
+    }
+  | {
+      /** The passphrase (Unicode-normalised to NFC, so every keyboard produces the same bytes). */
+      passphrase: string;
+      /**
+       * PBKDF2 iterations for each write (at least 1 000). Each write costs one derivation; a read of
+       * an unchanged file reuses the last one. Default 600 000 (OWASP's figure for PBKDF2-HMAC-SHA256).
+       */
+      pbes2Iterations?: number;
+    }
+);
 
 /** Version of the decrypted payload; a newer file is refused rather than misread. */
 const FORMAT_VERSION = 1;
@@ -113,6 +107,7 @@ interface Envelope extends FlattenedJWE {
  * // or: fileStore({ path, keyProvider: () => secureElement.read('oauth-store-key') })
  * // or: fileStore({ path, passphrase: process.env.STORE_PASSPHRASE! })
  * ```
+ * @category Token storage
  */
 export function fileStore(options: FileStoreOptions): TokenStore {
   if (typeof options !== 'object' || options === null) throw invalidOption('options must be an object');

@@ -24,9 +24,7 @@ export function directCipher(getKey: () => Promise<Uint8Array>): Cipher {
     async open(jwe) {
       const key = await getKey();
       const { flattenedDecrypt } = await loadJose();
-      return decrypt(() =>
-        flattenedDecrypt(jwe, key, { keyManagementAlgorithms: [alg], contentEncryptionAlgorithms: ['A256GCM'] }),
-      );
+      return decrypt(() => flattenedDecrypt(jwe, key, { keyManagementAlgorithms: [alg], contentEncryptionAlgorithms: ['A256GCM'] }));
     },
   };
 }

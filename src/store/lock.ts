@@ -80,11 +80,7 @@ const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout
  *   async (lock) => { await lock.assertHeld(); });
  * ```
  */
-export function withFileLock<T>(
-  lockPath: string,
-  options: FileLockOptions,
-  fn: (lock: FileLock) => Promise<T>,
-): Promise<T> {
+export function withFileLock<T>(lockPath: string, options: FileLockOptions, fn: (lock: FileLock) => Promise<T>): Promise<T> {
   return serialize(lockPath, async () => {
     const lock = await acquire(lockPath, options);
     try {
@@ -154,10 +150,13 @@ function held(lockPath: string, owner: LockOwner, options: FileLockOptions): Fil
   heldNonces.add(owner.nonce);
   // A holder that is alive keeps its lock fresh, so waiting processes can use a short stale bound
   // and still never take a lock from a slow refresh.
-  const heartbeat = setInterval(() => {
-    const now = new Date();
-    utimes(lockPath, now, now).catch(() => undefined);
-  }, Math.max(1, Math.floor(options.staleMs / 4)));
+  const heartbeat = setInterval(
+    () => {
+      const now = new Date();
+      utimes(lockPath, now, now).catch(() => undefined);
+    },
+    Math.max(1, Math.floor(options.staleMs / 4)),
+  );
   heartbeat.unref();
   let released = false;
   return {
@@ -255,8 +254,7 @@ async function breakIfAbandoned(lockPath: string, options: FileLockOptions): Pro
   }
   try {
     const [stat, text] = await Promise.all([lstat(aside), readFile(aside, 'utf8')]);
-    const same =
-      stat.ino === judged.ino && stat.mtimeMs === judged.mtimeMs && parseOwner(text)?.nonce === judged.owner?.nonce;
+    const same = stat.ino === judged.ino && stat.mtimeMs === judged.mtimeMs && parseOwner(text)?.nonce === judged.owner?.nonce;
     // EEXIST: a third process locked meanwhile; the holder we displaced finds out in assertHeld().
     if (!same) await link(aside, lockPath).catch(() => undefined);
   } catch {

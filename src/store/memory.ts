@@ -10,6 +10,7 @@ import type { TokenStore } from './types.js';
  * ```ts
  * const device = await createMailOAuth({ providers, store: memoryStore(), pages: mfpPages() });
  * ```
+ * @category Token storage
  */
 export function memoryStore(): TokenStore {
   const records = new Map<string, unknown>();

@@ -40,12 +40,18 @@ export class PasswordVault {
     for (const id of scopeIds) {
       const value = await guard('read', () => store.get(passwordKey(id)));
       if (value === undefined) continue;
-      const record = value as { v?: unknown; password?: unknown } | null;
+      const record: { v?: unknown; password?: unknown } | null = value;
       if (typeof record !== 'object' || record === null || typeof record.password !== 'string' || typeof record.v !== 'number') {
-        throw new StoreError('ERR_STORE_CORRUPT', 'A stored password record is malformed', { kind: 'configuration', params: { scope: id } });
+        throw new StoreError('ERR_STORE_CORRUPT', 'A stored password record is malformed', {
+          kind: 'configuration',
+          params: { scope: id },
+        });
       }
       if (record.v > VERSION) {
-        throw new StoreError('ERR_STORE_VERSION', 'A stored password was written by a newer version', { kind: 'configuration', params: { scope: id } });
+        throw new StoreError('ERR_STORE_VERSION', 'A stored password was written by a newer version', {
+          kind: 'configuration',
+          params: { scope: id },
+        });
       }
       vault.#passwords.set(id, record.password);
     }
@@ -103,6 +109,10 @@ async function guard<T>(what: 'read' | 'write', fn: () => Promise<T>): Promise<T
     return await fn();
   } catch (err) {
     if (err instanceof MailOAuthError) throw err;
-    throw new StoreError(what === 'read' ? 'ERR_STORE_READ' : 'ERR_STORE_WRITE', `The token store could not be ${what === 'read' ? 'read' : 'written'}`, { kind: 'transient' });
+    throw new StoreError(
+      what === 'read' ? 'ERR_STORE_READ' : 'ERR_STORE_WRITE',
+      `The token store could not be ${what === 'read' ? 'read' : 'written'}`,
+      { kind: 'transient' },
+    );
   }
 }

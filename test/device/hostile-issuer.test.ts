@@ -29,11 +29,29 @@ let certificate: { privateKey: string; certificate: string };
 beforeAll(async () => {
   issuer = await startHostileIssuer({ clientId: CLIENT_ID, account: ACCOUNT });
   certDir = mkdtempSync(join(tmpdir(), 'mail-oauth-hostile-'));
-  execFileSync('openssl', [
-    'req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-days', '1', '-subj', '/CN=mail-oauth-hostile',
-    '-keyout', join(certDir, 'key.pem'), '-out', join(certDir, 'cert.pem'),
-  ], { stdio: 'ignore' });
-  certificate = { privateKey: readFileSync(join(certDir, 'key.pem'), 'utf8'), certificate: readFileSync(join(certDir, 'cert.pem'), 'utf8') };
+  execFileSync(
+    'openssl',
+    [
+      'req',
+      '-x509',
+      '-newkey',
+      'rsa:2048',
+      '-nodes',
+      '-days',
+      '1',
+      '-subj',
+      '/CN=mail-oauth-hostile',
+      '-keyout',
+      join(certDir, 'key.pem'),
+      '-out',
+      join(certDir, 'cert.pem'),
+    ],
+    { stdio: 'ignore' },
+  );
+  certificate = {
+    privateKey: readFileSync(join(certDir, 'key.pem'), 'utf8'),
+    certificate: readFileSync(join(certDir, 'cert.pem'), 'utf8'),
+  };
 });
 afterAll(async () => {
   await issuer?.close();
@@ -94,16 +112,23 @@ afterEach(async () => {
   issuer.revocation = 'ok';
 });
 
-async function device(credentials: { clientSecret: string } | { certificate: typeof certificate } = { clientSecret: CLIENT_SECRET }): Promise<Setup> {
+async function device(
+  credentials: { clientSecret: string } | { certificate: typeof certificate } = { clientSecret: CLIENT_SECRET },
+): Promise<Setup> {
   const clock = new ManualClock(Date.now());
   const logger = recordingLogger();
   const provider = oidc({
-    id: 'hostile', issuer: issuer.issuer, clientId: CLIENT_ID, ...credentials,
-    scopes: { smtp: 'mail', pop: 'mail', imap: 'mail' },
+    id: 'hostile',
+    issuer: issuer.issuer,
+    clientId: CLIENT_ID,
+    ...credentials,
+    scopes: { smtp: 'mail', pop3: 'mail', imap: 'mail' },
   });
   const mail = await createMailOAuth({ providers: [provider], store: memoryStore(), clock, logger, random: () => 0.5 });
   for (const id of ['smtp.services', 'smtp.alert']) {
-    await mail.page(id).configure({ server: '127.0.0.1', port: 1, security: 'starttls', authMethod: 'oauth2', provider: 'hostile', account: ACCOUNT });
+    await mail
+      .page(id)
+      .configure({ server: '127.0.0.1', port: 1, security: 'starttls', authMethod: 'oauth2', provider: 'hostile', account: ACCOUNT });
   }
   current = { mail, clock, logger };
   return current;
@@ -168,7 +193,11 @@ describe('a hostile issuer that echoes every request in its errors', () => {
     if (prompt.kind !== 'redirect') throw new Error('expected a redirect prompt');
     const state = new URL(prompt.url).searchParams.get('state') ?? '';
     issuer.script.authorization_code = ['invalid-grant-echo'];
-    errors.push(await page.completeAuthorization(`${REDIRECT}?code=hostile-authorization-code-0123456789&state=${state}`).catch((err: unknown) => err));
+    errors.push(
+      await page
+        .completeAuthorization(`${REDIRECT}?code=hostile-authorization-code-0123456789&state=${state}`)
+        .catch((err: unknown) => err),
+    );
     expect(issuer.grants('authorization_code').length).toBe(1);
 
     // Revocation of a fresh grant answered with the echo (400, then a 500 body): logged, never thrown.
@@ -192,7 +221,10 @@ describe('a hostile issuer that echoes every request in its errors', () => {
   it('a client assertion (certificate) echoed back leaks nothing', async () => {
     const setup = await device({ certificate });
     issuer.script.client_credentials = ['invalid-client-echo'];
-    const error = await setup.mail.page('smtp.alert').getToken({ flow: 'client-credentials' }).catch((err: unknown) => err);
+    const error = await setup.mail
+      .page('smtp.alert')
+      .getToken({ flow: 'client-credentials' })
+      .catch((err: unknown) => err);
     expect(error).toMatchObject({ code: 'ERR_OAUTH', error: 'invalid_client' });
     expect(issuer.grants('client_credentials').at(-1)?.params.client_assertion).toMatch(/^ey/);
     await expectNothingLeaked(setup, [error]);
@@ -205,8 +237,19 @@ describe('issuer-driven tight loops are bounded', () => {
     try {
       fast.fallback[DEVICE_CODE_GRANT] = 'pending';
       const clock = new ManualClock(Date.now());
-      const provider = oidc({ id: 'hostile', issuer: fast.issuer, clientId: CLIENT_ID, scopes: { smtp: 'mail', pop: 'mail', imap: 'mail' } });
-      const mail = await createMailOAuth({ providers: [provider], store: memoryStore(), clock, logger: recordingLogger(), random: () => 0.5 });
+      const provider = oidc({
+        id: 'hostile',
+        issuer: fast.issuer,
+        clientId: CLIENT_ID,
+        scopes: { smtp: 'mail', pop3: 'mail', imap: 'mail' },
+      });
+      const mail = await createMailOAuth({
+        providers: [provider],
+        store: memoryStore(),
+        clock,
+        logger: recordingLogger(),
+        random: () => 0.5,
+      });
       current = { mail, clock, logger: recordingLogger() };
       const page = mail.page('smtp.services');
       await page.configure({ authMethod: 'oauth2', provider: 'hostile', account: ACCOUNT });
@@ -248,20 +291,26 @@ describe('issuer-driven tight loops are bounded', () => {
 });
 
 describe('a 2xx answer the device refuses ends the device authorization', () => {
-  it.each(['bad-200-echo', 'short-lived'] as const)('%s: Not Acquired with the error, the device code is not sent again', async (script) => {
-    const setup = await device();
-    const page = setup.mail.page('smtp.services');
-    issuer.script[DEVICE_CODE_GRANT] = [script];
-    const before = issuer.grants(DEVICE_CODE_GRANT).length;
-    await page.getToken({ flow: 'device-code' });
-    const settled = page.waitForAuthorization().then(() => undefined, (err: unknown) => err);
-    await setup.clock.advance(5_000);
-    const error = await settled;
-    expect(error).toMatchObject({ code: 'ERR_AUTHORIZATION_FAILED' });
-    expect(page.status).toBe('not-acquired');
-    expect(page.tokenInfo().errorCode).toBe('ERR_AUTHORIZATION_FAILED');
-    await setup.clock.advance(60_000);
-    expect(issuer.grants(DEVICE_CODE_GRANT).length - before).toBe(1);
-    await expectNothingLeaked(setup, [error]);
-  });
+  it.each(['bad-200-echo', 'short-lived'] as const)(
+    '%s: Not Acquired with the error, the device code is not sent again',
+    async (script) => {
+      const setup = await device();
+      const page = setup.mail.page('smtp.services');
+      issuer.script[DEVICE_CODE_GRANT] = [script];
+      const before = issuer.grants(DEVICE_CODE_GRANT).length;
+      await page.getToken({ flow: 'device-code' });
+      const settled = page.waitForAuthorization().then(
+        () => undefined,
+        (err: unknown) => err,
+      );
+      await setup.clock.advance(5_000);
+      const error = await settled;
+      expect(error).toMatchObject({ code: 'ERR_AUTHORIZATION_FAILED' });
+      expect(page.status).toBe('not-acquired');
+      expect(page.tokenInfo().errorCode).toBe('ERR_AUTHORIZATION_FAILED');
+      await setup.clock.advance(60_000);
+      expect(issuer.grants(DEVICE_CODE_GRANT).length - before).toBe(1);
+      await expectNothingLeaked(setup, [error]);
+    },
+  );
 });

@@ -17,7 +17,9 @@ beforeAll(async () => {
   server = createServer({ key: pki.key, cert: pki.cert }, (req, res) => {
     res.setHeader('content-type', 'application/json');
     if (req.url === '/.well-known/openid-configuration') {
-      res.end(JSON.stringify({ issuer, token_endpoint: `${issuer}/token`, token_endpoint_auth_methods_supported: ['client_secret_basic'] }));
+      res.end(
+        JSON.stringify({ issuer, token_endpoint: `${issuer}/token`, token_endpoint_auth_methods_supported: ['client_secret_basic'] }),
+      );
       return;
     }
     if (req.url === '/token' && req.method === 'POST') {
@@ -36,7 +38,13 @@ afterAll(async () => {
 });
 
 async function device(ca: string | undefined) {
-  const provider = oidc({ id: 'corp', issuer, clientId: 'printer', clientSecret: 'test-only-secret', scopes: { smtp: 'mail', pop: 'mail', imap: 'mail' } });
+  const provider = oidc({
+    id: 'corp',
+    issuer,
+    clientId: 'printer',
+    clientSecret: 'test-only-secret',
+    scopes: { smtp: 'mail', pop3: 'mail', imap: 'mail' },
+  });
   const mail = await createMailOAuth({ providers: [provider], ...(ca === undefined ? {} : { ca }) });
   await mail.page('smtp.alert').configure({ authMethod: 'oauth2', provider: 'corp', account: 'scanner@example.test' });
   return mail;

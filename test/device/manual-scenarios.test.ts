@@ -37,7 +37,7 @@ describe('the manual: linked SMTP pages share one token', () => {
     expect(device.page('smtp.alert').status).toBe('acquired');
 
     const seen: string[] = [];
-    device.page('smtp.initialQuick').subscribe((status) => seen.push(status));
+    device.page('smtp.initialQuick').subscribe((info) => seen.push(info.status));
     await device.page('smtp.quick').deleteToken();
     for (const id of linked) expect(device.page(id).status).toBe('not-acquired');
     expect(device.page('smtp.alert').status).toBe('acquired');
@@ -59,7 +59,10 @@ describe('the manual: linked SMTP pages share one token', () => {
     for (const id of linked) expect(device.page(id).status).toBe('invalid');
     expect(device.page('smtp.alert').status).toBe('not-acquired');
 
-    const error = await device.page('smtp.initialQuick').accessToken().catch((err: unknown) => err);
+    const error = await device
+      .page('smtp.initialQuick')
+      .accessToken()
+      .catch((err: unknown) => err);
     expect(error).toBeInstanceOf(TokenStateError);
     expect((error as TokenStateError).code).toBe('ERR_TOKEN_REFRESH_FAILED');
     expect(localize((error as TokenStateError).code, 'en')).toBe('Token update failed. Please delete the token and obtain it again.');
@@ -67,7 +70,12 @@ describe('the manual: linked SMTP pages share one token', () => {
       'Token-Update fehlgeschlagen. Bitte löschen Sie das Token und rufen Sie das Token erneut ab.',
     );
     expect(localize((error as TokenStateError).code, 'ja')).toBe('トークンの更新に失敗しました。トークンを削除して再度取得してください。');
-    expect(device.page('smtp.quick').tokenInfo('de')).toMatchObject({ status: 'invalid', statusText: 'Ungültig', errorCode: 'ERR_OAUTH' });
+    expect(device.page('smtp.quick').tokenInfo('de')).toMatchObject({
+      status: 'invalid',
+      statusText: 'Ungültig',
+      errorCode: 'ERR_TOKEN_REFRESH_FAILED',
+      reasonCode: 'ERR_OAUTH',
+    });
 
     // The manual's remedy: Delete, then Get Token again.
     await device.page('smtp.quick').deleteToken();
@@ -85,7 +93,7 @@ describe('the manual: connection test before a token exists', () => {
       message: '先にOAuth 2.0、プロバイダー、アカウント名を設定してください。',
     });
     await configureOAuth(device, 'pop.emailStatus');
-    expect(await device.page('pop.emailStatus').testConnection('de')).toEqual({
+    expect(await device.page('pop.emailStatus').testConnection({ locale: 'de' })).toEqual({
       ok: false,
       code: 'ERR_TOKEN_NOT_ACQUIRED',
       message: 'Es wurde kein Token abgerufen. Klicken Sie auf [Token abrufen].',

@@ -55,8 +55,20 @@ async function device(options: { store?: TokenStore; clock?: ManualClock; flaky?
   const store = options.store ?? memoryStore();
   const logger = recordingLogger();
   const flaky = options.flaky ?? flakyAgent();
-  const provider = oidc({ id: 'corp', issuer: server.issuer, clientId: CLIENTS.public, scopes: { smtp: 'mail', pop: 'mail', imap: 'mail' } });
-  const mail: MailOAuth = await createMailOAuth({ providers: [provider], store, clock, logger, dispatcher: flaky.agent, random: () => 0.5 });
+  const provider = oidc({
+    id: 'corp',
+    issuer: server.issuer,
+    clientId: CLIENTS.public,
+    scopes: { smtp: 'mail', pop3: 'mail', imap: 'mail' },
+  });
+  const mail: MailOAuth = await createMailOAuth({
+    providers: [provider],
+    store,
+    clock,
+    logger,
+    dispatcher: flaky.agent,
+    random: () => 0.5,
+  });
   await mail.page('smtp.services').configure({ authMethod: 'oauth2', provider: 'corp', account: ACCOUNT });
   return { mail, clock, store, logger, flaky, provider };
 }
@@ -98,7 +110,10 @@ describe('Get Token against a real authorization server (oidc-provider on 127.0.
     const page = setup.mail.page('smtp.services');
     const prompt = await page.getToken({ flow: 'device-code' });
     if (prompt.kind !== 'device-code') throw new Error('expected a device code prompt');
-    const settled = page.waitForAuthorization().then(() => undefined, (err: unknown) => err);
+    const settled = page.waitForAuthorization().then(
+      () => undefined,
+      (err: unknown) => err,
+    );
     await completeDeviceFlow(server.issuer, prompt.userCode, ACCOUNT, 'deny');
     await setup.clock.advance(5_000);
     expect(await settled).toMatchObject({ code: 'ERR_AUTHORIZATION_DENIED' });
@@ -126,7 +141,10 @@ describe('Get Token against a real authorization server (oidc-provider on 127.0.
     const page = setup.mail.page('smtp.services');
     const prompt = await page.getToken({ flow: 'device-code' });
     if (prompt.kind !== 'device-code') throw new Error('expected a device code prompt');
-    const settled = page.waitForAuthorization().then(() => undefined, (err: unknown) => err);
+    const settled = page.waitForAuthorization().then(
+      () => undefined,
+      (err: unknown) => err,
+    );
     await completeDeviceFlow(server.issuer, prompt.userCode, 'admin@example.test');
     await setup.clock.advance(5_000);
     const error = await settled;
@@ -151,9 +169,19 @@ describe('Get Token against a real authorization server (oidc-provider on 127.0.
       expect(stored.tokens.refreshToken).not.toBe(first.tokens.refreshToken);
     }
     // The first refresh token was rotated out: spending it now is a definite failure at the server.
-    await expect(setup.provider.refresh({ ...(await record()).tokens, refreshToken: first.tokens.refreshToken, tokenType: 'Bearer', expiresAt: 0, flow: 'device-code' } as never,
-      { protocol: 'smtp', account: ACCOUNT, flow: 'device-code' },
-      { signal: new AbortController().signal, dispatcher: undefined, clock: setup.clock, logger: setup.logger })).rejects.toMatchObject({ kind: 'definite' });
+    await expect(
+      setup.provider.refresh(
+        {
+          ...(await record()).tokens,
+          refreshToken: first.tokens.refreshToken,
+          tokenType: 'Bearer',
+          expiresAt: 0,
+          flow: 'device-code',
+        } as never,
+        { protocol: 'smtp', account: ACCOUNT, flow: 'device-code' },
+        { signal: new AbortController().signal, dispatcher: undefined, clock: setup.clock, logger: setup.logger },
+      ),
+    ).rejects.toMatchObject({ kind: 'definite' });
     await setup.mail.close();
   });
 
@@ -162,9 +190,17 @@ describe('Get Token against a real authorization server (oidc-provider on 127.0.
     await acquireByDeviceCode(setup);
     const page = setup.mail.page('smtp.services');
     const stored = (await setup.store.get('smtp.main')) as { tokens: Parameters<NonNullable<typeof setup.provider.revoke>>[0] };
-    await setup.provider.revoke?.(stored.tokens, { signal: new AbortController().signal, dispatcher: undefined, clock: setup.clock, logger: setup.logger });
+    await setup.provider.revoke?.(stored.tokens, {
+      signal: new AbortController().signal,
+      dispatcher: undefined,
+      clock: setup.clock,
+      logger: setup.logger,
+    });
     const error = await page.renewRejectedToken(await page.accessToken()).catch((err: unknown) => err);
-    expect(error).toMatchObject({ code: 'ERR_TOKEN_REFRESH_FAILED', message: 'Token update failed. Please delete the token and obtain it again.' });
+    expect(error).toMatchObject({
+      code: 'ERR_TOKEN_REFRESH_FAILED',
+      message: 'Token update failed. Please delete the token and obtain it again.',
+    });
     expect(setup.mail.page('smtp.quick').status).toBe('invalid');
     await setup.mail.close();
   });

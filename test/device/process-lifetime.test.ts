@@ -31,7 +31,10 @@ function run(fixture: string, args: readonly string[]): Child {
   let onLine: ((line: Record<string, unknown>) => void) | undefined;
   const firstLine = new Promise<Record<string, unknown>>((resolve) => (onLine = resolve));
   const parsed = (): Array<Record<string, unknown>> =>
-    out.split('\n').filter((line) => line.startsWith('{')).map((line) => JSON.parse(line) as Record<string, unknown>);
+    out
+      .split('\n')
+      .filter((line) => line.startsWith('{'))
+      .map((line) => JSON.parse(line) as Record<string, unknown>);
   child.stdout.on('data', (chunk: Buffer) => {
     out += chunk.toString();
     const first = parsed()[0];
@@ -73,7 +76,12 @@ describe('process lifetime', () => {
     const caPath = join(pki.dir, 'process-lifetime-ca.pem');
     writeFileSync(caPath, pki.ca);
     // The worker's fake provider issues this as its first token (serial numbers start at 1 per process).
-    const pop3 = await startFakePop3({ tls: pki, implicitTls: true, validTokens: ['access-secret-fake-1'], messages: [Buffer.from('Subject: scan\r\n\r\nhello\r\n')] });
+    const pop3 = await startFakePop3({
+      tls: pki,
+      implicitTls: true,
+      validTokens: ['access-secret-fake-1'],
+      messages: [Buffer.from('Subject: scan\r\n\r\nhello\r\n')],
+    });
     try {
       const child = run('poller-worker.ts', [String(pop3.port), caPath, '3']);
       const { code, stderr } = await child.exit;

@@ -11,9 +11,15 @@ describe('restart', () => {
     const clock = new ManualClock();
     const first = await makeDevice({ store, clock });
     await first.device.page('smtp.quick').configure({
-      server: 'smtp.office365.com', port: 587, security: 'starttls', timeout: 30_000,
-      senderName: 'Scanner 3F', senderAddress: 'scanner@contoso.example',
-      authMethod: 'oauth2', provider: 'fake', account: ACCOUNT,
+      server: 'smtp.office365.com',
+      port: 587,
+      security: 'starttls',
+      timeout: 30_000,
+      senderName: 'Scanner 3F',
+      senderAddress: 'scanner@contoso.example',
+      authMethod: 'oauth2',
+      provider: 'fake',
+      account: ACCOUNT,
     });
     await configureOAuth(first.device, 'smtp.alert', 'alerts@contoso.example');
     await configureOAuth(first.device, 'pop.emailStatus');
@@ -28,7 +34,10 @@ describe('restart', () => {
     first.provider.onRefresh = async () => {
       throw invalidGrant();
     };
-    await first.device.page('pop.emailStatus').renewRejectedToken(await first.device.page('pop.emailStatus').accessToken()).catch(() => undefined);
+    await first.device
+      .page('pop.emailStatus')
+      .renewRejectedToken(await first.device.page('pop.emailStatus').accessToken())
+      .catch(() => undefined);
     const smtpToken = await first.device.page('smtp.services').accessToken();
     const before = Object.fromEntries(first.device.pages().map((p) => [p.id, { status: p.status, settings: p.settings }]));
     await first.device.close();
@@ -87,7 +96,13 @@ describe('restart', () => {
   it('with persistRefreshTokens: false the refresh token never reaches the store, and after restart the page says why it needs a new token', async () => {
     const writes: unknown[] = [];
     const inner = memoryStore();
-    const store: TokenStore = { ...inner, set: async (key, value) => { writes.push(structuredClone(value)); await inner.set(key, value); } };
+    const store: TokenStore = {
+      ...inner,
+      set: async (key, value) => {
+        writes.push(structuredClone(value));
+        await inner.set(key, value);
+      },
+    };
     const clock = new ManualClock();
     const first = await makeDevice({ store, clock, persistRefreshTokens: false });
     await configureOAuth(first.device, 'smtp.services');
@@ -103,7 +118,10 @@ describe('restart', () => {
     expect(second.device.page('smtp.services').status).toBe('acquired');
     await second.clock.advance(3_600_000);
     expect(second.device.page('smtp.services').status).toBe('invalid');
-    const error = await second.device.page('smtp.quick').accessToken().catch((err: unknown) => err);
+    const error = await second.device
+      .page('smtp.quick')
+      .accessToken()
+      .catch((err: unknown) => err);
     expect(error).toMatchObject({ code: 'ERR_NO_REFRESH_TOKEN', hint: 'Refresh tokens are not stored on this device by policy.' });
     expect(second.provider.calls.refresh).toBe(0);
     await second.device.close();

@@ -29,12 +29,22 @@ describe.skipIf(!dovecotStatus.available)('a grant revoked at the provider, refu
     server = await startOidcServer({ accessTokenTtl: 3600, redirectUris: [REDIRECT] });
     dovecot = await startDovecot({ pki, keys: [], introspectionUrl: server.mailIntrospectionUrl });
     device = await createMailOAuth({
-      providers: [oidc({ id: 'corp', issuer: server.issuer, clientId: CLIENTS.public, scopes: { smtp: 'mail', pop: 'mail', imap: 'mail' } })],
+      providers: [
+        oidc({ id: 'corp', issuer: server.issuer, clientId: CLIENTS.public, scopes: { smtp: 'mail', pop3: 'mail', imap: 'mail' } }),
+      ],
       store,
       ca: pki.ca,
     });
     for (const id of ['pop.emailStatus', 'pop.emailPrint']) {
-      await device.page(id).configure({ server: '127.0.0.1', port: dovecot.ports.pop3s, security: 'tls', timeout: 5_000, authMethod: 'oauth2', provider: 'corp', account: USER });
+      await device.page(id).configure({
+        server: '127.0.0.1',
+        port: dovecot.ports.pop3s,
+        security: 'tls',
+        timeout: 5_000,
+        authMethod: 'oauth2',
+        provider: 'corp',
+        account: USER,
+      });
       const prompt = await device.page(id).getToken({ flow: 'authorization-code', redirectUri: REDIRECT });
       if (prompt.kind !== 'redirect') throw new Error('expected a redirect prompt');
       await device.page(id).completeAuthorization(await completeAuthorizationCodeFlow(prompt.url, USER, REDIRECT));
@@ -47,7 +57,7 @@ describe.skipIf(!dovecotStatus.available)('a grant revoked at the provider, refu
 
   it('the connection test shows the manual message at once; the other POP page is untouched', async () => {
     const page = device.page('pop.emailStatus');
-    expect(await page.testConnection('en')).toEqual({ ok: true, code: 'OK', message: 'Connection test succeeded.' });
+    expect(await page.testConnection({ locale: 'en' })).toEqual({ ok: true, code: 'OK', message: 'Connection test succeeded.' });
 
     const record = (await store.get('pop.emailStatus')) as { tokens: { refreshToken: string } };
     const res = await fetch(`${server.issuer}/token/revocation`, {
@@ -57,14 +67,14 @@ describe.skipIf(!dovecotStatus.available)('a grant revoked at the provider, refu
     expect(res.status).toBe(200);
     expect(page.status).toBe('acquired'); // the device cannot know yet
 
-    const result = await page.testConnection('de');
+    const result = await page.testConnection({ locale: 'de' });
     expect(result).toEqual({
       ok: false,
       code: 'ERR_TOKEN_REFRESH_FAILED',
       message: 'Token-Update fehlgeschlagen. Bitte löschen Sie das Token und rufen Sie das Token erneut ab.',
     });
     expect(page.status).toBe('invalid');
-    expect(await device.page('pop.emailPrint').testConnection('en')).toMatchObject({ ok: true, code: 'OK' });
+    expect(await device.page('pop.emailPrint').testConnection({ locale: 'en' })).toMatchObject({ ok: true, code: 'OK' });
     expect(device.page('pop.emailPrint').status).toBe('acquired');
   });
 });

@@ -21,12 +21,20 @@ describe('tokens never leak', () => {
     };
     await clock.advance(3_000_000);
     await clock.advance(700_000);
-    seen.push(await device.page('smtp.quick').accessToken().catch((err: unknown) => err));
+    seen.push(
+      await device
+        .page('smtp.quick')
+        .accessToken()
+        .catch((err: unknown) => err),
+    );
     provider.onRefresh = async () => {
       throw invalidGrant();
     };
     await clock.advance(300_000);
-    const error = await device.page('smtp.quick').accessToken().catch((err: unknown) => err);
+    const error = await device
+      .page('smtp.quick')
+      .accessToken()
+      .catch((err: unknown) => err);
     seen.push(error, device.page('smtp.quick').tokenInfo());
     const printed = [
       ...logger.lines,

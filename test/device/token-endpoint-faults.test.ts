@@ -41,14 +41,18 @@ function fault(res: ServerResponse): void {
       res.writeHead(200, { 'content-type': 'application/json' }).end('{"access_token": "abc", "token_type": ');
       return;
     case 'huge':
-      res.writeHead(200, { 'content-type': 'application/json' }).end(`{"access_token":"${'x'.repeat(10 * 1024 * 1024)}","token_type":"Bearer"}`);
+      res
+        .writeHead(200, { 'content-type': 'application/json' })
+        .end(`{"access_token":"${'x'.repeat(10 * 1024 * 1024)}","token_type":"Bearer"}`);
       return;
     case 'html':
       res.writeHead(200, { 'content-type': 'text/html' }).end('<html>proxy login</html>');
       return;
     case 'ok':
       issued += 1;
-      res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify({ access_token: `app-access-${issued}`, token_type: 'Bearer', expires_in: 3600 }));
+      res
+        .writeHead(200, { 'content-type': 'application/json' })
+        .end(JSON.stringify({ access_token: `app-access-${issued}`, token_type: 'Bearer', expires_in: 3600 }));
   }
 }
 
@@ -79,8 +83,12 @@ describe('token endpoint faults, seen from a page', () => {
 
   it('no fault makes the token Invalid; memory stays bounded; Acquired and renewed once the endpoint recovers', async () => {
     const provider = oidc({
-      id: 'corp', issuer, clientId: 'printer', clientSecret: 'test-only-secret',
-      scopes: { smtp: 'mail', pop: 'mail', imap: 'mail' }, http: { timeoutMs: 500 },
+      id: 'corp',
+      issuer,
+      clientId: 'printer',
+      clientSecret: 'test-only-secret',
+      scopes: { smtp: 'mail', pop3: 'mail', imap: 'mail' },
+      http: { timeoutMs: 500 },
     });
     device = await createMailOAuth({ providers: [provider] });
     const page = device.page('smtp.alert');

@@ -32,7 +32,15 @@ afterAll(async () => {
   rmSync(dir, { recursive: true, force: true });
 });
 
-function worker(path: string, keyHex: string): Promise<{ calls: number; errors: string[]; status: string; tokensSeen: number }> {
+/** What a worker process prints as its last line. */
+interface WorkerReport {
+  calls: number;
+  errors: string[];
+  status: string;
+  tokensSeen: number;
+}
+
+function worker(path: string, keyHex: string): Promise<WorkerReport> {
   const script = fileURLToPath(new URL('./fixtures/device-worker.ts', import.meta.url));
   const child = spawn(process.execPath, ['--import', 'tsx', script, server.issuer, path, keyHex, '100', '200', String(RUN_MS)], {
     stdio: ['ignore', 'pipe', 'pipe'],
@@ -45,7 +53,7 @@ function worker(path: string, keyHex: string): Promise<{ calls: number; errors: 
     child.once('exit', (code) => {
       const line = out.trim().split('\n').at(-1) ?? '';
       if (code !== 0 || line === '') reject(new Error(`worker exited ${code}: ${err.slice(-2000)}`));
-      else resolve(JSON.parse(line));
+      else resolve(JSON.parse(line) as WorkerReport);
     });
   });
 }
@@ -54,7 +62,13 @@ describe('two processes, one token file, one rotating authorization server', () 
   it('200 concurrent requests around each expiry: one refresh per expiry, no invalid_grant', async () => {
     const path = join(dir, 'oauth.jwe');
     const key = randomBytes(32);
-    const provider = oidc({ id: 'corp', issuer: server.issuer, clientId: CLIENTS.public, scopes: { smtp: 'mail', pop: 'mail', imap: 'mail' }, http: { minTokenLifetimeMs: 1_000 } });
+    const provider = oidc({
+      id: 'corp',
+      issuer: server.issuer,
+      clientId: CLIENTS.public,
+      scopes: { smtp: 'mail', pop3: 'mail', imap: 'mail' },
+      http: { minTokenLifetimeMs: 1_000 },
+    });
     const setup = await createMailOAuth({ providers: [provider], store: fileStore({ path, key }) });
     const page = setup.page('smtp.services');
     await page.configure({ authMethod: 'oauth2', provider: 'corp', account: USER });
@@ -70,7 +84,9 @@ describe('two processes, one token file, one rotating authorization server', () 
     const refreshes = (server.tokenRequests.get('refresh_token') ?? 0) - refreshesBefore;
     // A token lives TTL_S seconds and is renewed at half its life (the 10-minute margin is capped).
     const expiries = Math.ceil(elapsed / ((TTL_S * 1000) / 2));
-    console.log(`two-process: ${a.calls + b.calls} token requests in ${elapsed} ms, ${refreshes} refreshes for at most ${expiries} renewal points`);
+    console.log(
+      `two-process: ${a.calls + b.calls} token requests in ${elapsed} ms, ${refreshes} refreshes for at most ${expiries} renewal points`,
+    );
 
     expect(a.errors).toEqual([]);
     expect(b.errors).toEqual([]);

@@ -109,7 +109,9 @@ describe('an unwritable store', () => {
     await page.getToken({ flow: 'authorization-code' });
     const settled = rejection(page.waitForAuthorization());
     fail(true);
-    expect(await rejection(page.completeAuthorization('http://127.0.0.1:8080/callback?code=x&state=state-1'))).toMatchObject({ code: 'ERR_STORE_WRITE' });
+    expect(await rejection(page.completeAuthorization('http://127.0.0.1:8080/callback?code=x&state=state-1'))).toMatchObject({
+      code: 'ERR_STORE_WRITE',
+    });
     expect((await settled).code).toBe('ERR_STORE_WRITE');
     expect(page.status).toBe('not-acquired');
     await device.close();
@@ -119,7 +121,14 @@ describe('an unwritable store', () => {
     const { store, inner, fail } = switchableStore();
     const { device } = await makeDevice({ store });
     const page = device.page('pop.emailStatus');
-    await page.configure({ server: 'pop.old.example', port: 995, security: 'tls', authMethod: 'oauth2', provider: 'fake', account: ACCOUNT });
+    await page.configure({
+      server: 'pop.old.example',
+      port: 995,
+      security: 'tls',
+      authMethod: 'oauth2',
+      provider: 'fake',
+      account: ACCOUNT,
+    });
     const before = page.settings;
     fail(true);
     expect(await rejection(page.configure({ server: 'pop.new.example' }))).toMatchObject({ code: 'ERR_STORE_WRITE', kind: 'transient' });

@@ -15,7 +15,12 @@ const ISSUER = 'https://login.example.com/tenant/v2.0';
 
 const pendingArb = fc
   .record({
-    redirectUri: fc.constantFrom('http://127.0.0.1:8765/callback', 'http://[::1]:9000/cb', 'https://printer.example.com/oauth/callback', 'http://localhost/'),
+    redirectUri: fc.constantFrom(
+      'http://127.0.0.1:8765/callback',
+      'http://[::1]:9000/cb',
+      'https://printer.example.com/oauth/callback',
+      'http://localhost/',
+    ),
     state: fc.string({ unit: fc.constantFrom(...'ABCDEFabcdef0123456789-_'), minLength: 16, maxLength: 43 }),
     codeVerifier: fc.string({ unit: fc.constantFrom(...'ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789'), minLength: 43, maxLength: 43 }),
   })
@@ -52,10 +57,24 @@ function callbackArb(pending: RedirectPending): fc.Arbitrary<string> {
     value.map((v): Param[] => [['state', v]]),
     fc.constant<Param[]>([['state', `${pending.state} `]]),
     fc.constant<Param[]>([['state', pending.state.toUpperCase()]]),
-    value.map((v): Param[] => [['state', v], ['state', pending.state]]),
-    value.map((v): Param[] => [['state', pending.state], ['state', v]]),
+    value.map((v): Param[] => [
+      ['state', v],
+      ['state', pending.state],
+    ]),
+    value.map((v): Param[] => [
+      ['state', pending.state],
+      ['state', v],
+    ]),
   );
-  const code = fc.oneof(value.map((v): Param[] => [['code', v]]), fc.constant<Param[]>([]), fc.constant<Param[]>([['code', '']]), fc.tuple(value, value).map(([a, b]): Param[] => [['code', a], ['code', b]]));
+  const code = fc.oneof(
+    value.map((v): Param[] => [['code', v]]),
+    fc.constant<Param[]>([]),
+    fc.constant<Param[]>([['code', '']]),
+    fc.tuple(value, value).map(([a, b]): Param[] => [
+      ['code', a],
+      ['code', b],
+    ]),
+  );
   const iss = fc.oneof(
     fc.constant<Param[]>([]),
     fc.constant<Param[]>([['iss', ISSUER]]),
@@ -65,9 +84,19 @@ function callbackArb(pending: RedirectPending): fc.Arbitrary<string> {
   );
   const error = fc.oneof(
     { weight: 3, arbitrary: fc.constant<Param[]>([]) },
-    fc.tuple(fc.constantFrom('access_denied', 'consent_required', 'interaction_required', 'server_error', 'invalid_scope', ''), fc.option(value)).map(
-      ([e, d]): Param[] => (d === null ? [['error', e]] : [['error', e], ['error_description', d]]),
-    ),
+    fc
+      .tuple(
+        fc.constantFrom('access_denied', 'consent_required', 'interaction_required', 'server_error', 'invalid_scope', ''),
+        fc.option(value),
+      )
+      .map(([e, d]): Param[] =>
+        d === null
+          ? [['error', e]]
+          : [
+              ['error', e],
+              ['error_description', d],
+            ],
+      ),
   );
   const extra = fc.array(fc.tuple(value, value), { maxLength: 3 });
   const structured = fc
@@ -78,13 +107,22 @@ function callbackArb(pending: RedirectPending): fc.Arbitrary<string> {
       const query = new URLSearchParams(params).toString();
       return `${b}${b.includes('?') ? '&' : '?'}${query}${fragment === null ? '' : `#${encodeURIComponent(fragment)}`}`;
     });
-  return fc.oneof({ weight: 5, arbitrary: structured }, { weight: 1, arbitrary: hostileText }, { weight: 1, arbitrary: fc.webUrl({ withQueryParameters: true, withFragments: true }) });
+  return fc.oneof(
+    { weight: 5, arbitrary: structured },
+    { weight: 1, arbitrary: hostileText },
+    { weight: 1, arbitrary: fc.webUrl({ withQueryParameters: true, withFragments: true }) },
+  );
 }
 
 const expectationArb = fc.oneof(fc.constant(undefined), fc.record({ issuer: fc.constant(ISSUER), required: fc.boolean() }));
 
 /** Independent statement of when a callback must be accepted (RFC 6749 §4.1.2, RFC 9207 §2.4). */
-function shouldAccept(pending: RedirectPending, raw: string, now: number, expected: { issuer: string; required: boolean } | undefined): boolean {
+function shouldAccept(
+  pending: RedirectPending,
+  raw: string,
+  now: number,
+  expected: { issuer: string; required: boolean } | undefined,
+): boolean {
   if (now > pending.expiresAt) return false;
   let url: URL;
   try {
@@ -119,14 +157,23 @@ describe('authorization callback (fuzz)', () => {
       const done = heapGuard();
       fc.assert(
         fc.property(
-          pendingArb.chain((pending) => fc.tuple(fc.constant(pending), callbackArb(pending), fc.constantFrom(NOW - 1, NOW, NOW + 1), expectationArb)),
+          pendingArb.chain((pending) =>
+            fc.tuple(fc.constant(pending), callbackArb(pending), fc.constantFrom(NOW - 1, NOW, NOW + 1), expectationArb),
+          ),
           ([pending, raw, now, expected]) => {
             const accept = shouldAccept(pending, raw, now, expected);
             let code: string;
             try {
               code = timed(100, 'readAuthorizationCallback', () => readAuthorizationCallback(pending, raw, now, expected));
             } catch (err) {
-              expectCoded(err, ['ERR_AUTHORIZATION_EXPIRED', 'ERR_STATE_MISMATCH', 'ERR_AUTHORIZATION_DENIED', 'ERR_AUTHORIZATION_FAILED']);
+              expectCoded(err, [
+                'ERR_AUTHORIZATION_EXPIRED',
+                'ERR_STATE_MISMATCH',
+                'ERR_AUTHORIZATION_DENIED',
+                'ERR_AUTHORIZATION_FAILED',
+                'ERR_OAUTH',
+                'ERR_PROTOCOL',
+              ]);
               expect(accept, `refused ${raw}: ${err.message}`).toBe(false);
               // Only a callback of this very authorization may end it; anything else leaves it waiting.
               if (now <= pending.expiresAt && !stateMatches(pending, raw)) expect(err.code).toBe('ERR_STATE_MISMATCH');

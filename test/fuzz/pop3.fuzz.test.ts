@@ -19,8 +19,15 @@ import { FUZZ_RUNS, expectCoded, fuzzParameters, fuzzTimeout, heapGuard, hostile
 /** A reply line as a hostile server might shape it: a real head, then anything. */
 const replyLine = fc.oneof(
   hostileText,
-  fc.tuple(fc.constantFrom('+OK', '-ERR', '+', '+ok', '-err', '+OK ', '-ERR [AUTH]', '-ERR [', '+OK\t', '.'), hostileText).map(([h, t]) => h + t),
-  fc.tuple(fc.oneof(fc.nat(), fc.constant(0), fc.constant(Number.MAX_SAFE_INTEGER)), fc.oneof(fc.nat(), fc.bigInt({ min: 0n, max: 10n ** 30n }))).map(([a, b]) => `${a} ${b}`),
+  fc
+    .tuple(fc.constantFrom('+OK', '-ERR', '+', '+ok', '-err', '+OK ', '-ERR [AUTH]', '-ERR [', '+OK\t', '.'), hostileText)
+    .map(([h, t]) => h + t),
+  fc
+    .tuple(
+      fc.oneof(fc.nat(), fc.constant(0), fc.constant(Number.MAX_SAFE_INTEGER)),
+      fc.oneof(fc.nat(), fc.bigInt({ min: 0n, max: 10n ** 30n })),
+    )
+    .map(([a, b]) => `${a} ${b}`),
   fc.string({ unit: fc.constantFrom('0', '9', ' ', '\t', '\u00a0', '\u2003', '-', '+', 'e', '.'), maxLength: 40 }),
 );
 
@@ -187,7 +194,8 @@ describe('POP3 line reading (fuzz)', () => {
           expect(ended).toBe(true);
           expect(splitter.pending).toBe(0);
           // dotStuff ends an unterminated last line with CRLF; the bytes of each line survive.
-          const terminated = content.length > 0 && content[content.length - 1] !== 0x0a ? Buffer.concat([content, Buffer.from('\r\n')]) : content;
+          const terminated =
+            content.length > 0 && content[content.length - 1] !== 0x0a ? Buffer.concat([content, Buffer.from('\r\n')]) : content;
           const expected = referenceLines(terminated);
           expect(lines.map((l) => l.toString('latin1'))).toEqual(expected.lines.map((l) => l.toString('latin1')));
         }),

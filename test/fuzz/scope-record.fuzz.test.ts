@@ -11,24 +11,44 @@ import { expectCoded, expectNoSecret, fuzzParameters, fuzzTimeout, heapGuard, se
 const phases = ['not-acquired', 'authorizing', 'acquired', 'invalid'] as const;
 
 /** A record as the machine writes it, with secret tokens. */
-const validRecord = fc.record({
-  accessToken: secretArb,
-  refreshToken: secretArb,
-  phase: fc.constantFrom(...phases),
-  expiresAt: fc.integer({ min: 0, max: 2 ** 45 }),
-}).map(({ accessToken, refreshToken, phase, expiresAt }) => ({
-  secrets: [accessToken, refreshToken],
-  record: {
-    v: SCOPE_RECORD_VERSION,
-    settings: { server: 'smtp.office365.com', port: 587, security: 'starttls', authMethod: 'oauth2', provider: 'microsoft365', account: 'scanner@contoso.com' },
-    phase,
-    tokens: { accessToken, refreshToken, tokenType: 'Bearer', expiresAt, flow: 'device-code' },
-    obtainedAt: expiresAt - 3_600_000,
-  } as Record<string, unknown>,
-}));
+const validRecord = fc
+  .record({
+    accessToken: secretArb,
+    refreshToken: secretArb,
+    phase: fc.constantFrom(...phases),
+    expiresAt: fc.integer({ min: 0, max: 2 ** 45 }),
+  })
+  .map(({ accessToken, refreshToken, phase, expiresAt }): { secrets: string[]; record: Record<string, unknown> } => ({
+    secrets: [accessToken, refreshToken],
+    record: {
+      v: SCOPE_RECORD_VERSION,
+      settings: {
+        server: 'smtp.office365.com',
+        port: 587,
+        security: 'starttls',
+        authMethod: 'oauth2',
+        provider: 'microsoft365',
+        account: 'scanner@contoso.com',
+      },
+      phase,
+      tokens: { accessToken, refreshToken, tokenType: 'Bearer', expiresAt, flow: 'device-code' },
+      obtainedAt: expiresAt - 3_600_000,
+    },
+  }));
 
 const anyJson = fc.jsonValue({ maxDepth: 3 });
-const paths = ['v', 'settings', 'phase', 'tokens', 'tokens.accessToken', 'tokens.expiresAt', 'tokens.refreshToken', 'pending', 'invalidReason', 'obtainedAt'] as const;
+const paths = [
+  'v',
+  'settings',
+  'phase',
+  'tokens',
+  'tokens.accessToken',
+  'tokens.expiresAt',
+  'tokens.refreshToken',
+  'pending',
+  'invalidReason',
+  'obtainedAt',
+] as const;
 
 /** Replaces or deletes one field (possibly nested) of a copy of `record`. */
 function mutate(record: Record<string, unknown>, path: string, value: unknown, remove: boolean): Record<string, unknown> {
@@ -42,15 +62,23 @@ function mutate(record: Record<string, unknown>, path: string, value: unknown, r
   return copy;
 }
 
+/** One fuzz case: what the store returned, and the secrets no error may reveal. */
+interface Input {
+  value: unknown;
+  secrets: string[];
+}
+
 const input = fc.oneof(
-  anyJson.map((value) => ({ value: value as unknown, secrets: [] as string[] })),
+  anyJson.map((value): Input => ({ value, secrets: [] })),
   fc
     .tuple(validRecord, fc.array(fc.tuple(fc.constantFrom(...paths), anyJson, fc.boolean()), { minLength: 1, maxLength: 3 }))
-    .map(([{ record, secrets }, mutations]) => ({
-      value: mutations.reduce((r, [path, value, remove]) => mutate(r, path, value, remove), record) as unknown,
+    .map(([{ record, secrets }, mutations]): Input => ({
+      value: mutations.reduce((r, [path, value, remove]) => mutate(r, path, value, remove), record),
       secrets,
     })),
-  fc.tuple(validRecord, fc.oneof(fc.integer(), fc.double({ noNaN: true, noDefaultInfinity: true }))).map(([{ record, secrets }, v]) => ({ value: { ...record, v } as unknown, secrets })),
+  fc
+    .tuple(validRecord, fc.oneof(fc.integer(), fc.double({ noNaN: true, noDefaultInfinity: true })))
+    .map(([{ record, secrets }, v]): Input => ({ value: { ...record, v }, secrets })),
 );
 
 describe('ScopeRecord parsing (fuzz)', () => {
@@ -90,15 +118,19 @@ describe('ScopeRecord parsing (fuzz)', () => {
   // Regression (fuzz report, issue 8): `v` was only checked against the upper bound, so a record
   // claiming version 0, -7 or 0.5 — which no version of mail-oauth wrote — was accepted as
   // version 1 instead of being refused as corrupt.
-  it(
-    'refuses a record whose version is not one mail-oauth ever wrote (0, negative, fractional)',
-    () => {
-      fc.assert(
-        fc.property(validRecord, fc.oneof(fc.integer({ max: 0 }), fc.double({ min: -1e9, max: 1, noNaN: true }).filter((v) => v !== 1)), ({ record }, v) => {
+  it('refuses a record whose version is not one mail-oauth ever wrote (0, negative, fractional)', () => {
+    fc.assert(
+      fc.property(
+        validRecord,
+        fc.oneof(
+          fc.integer({ max: 0 }),
+          fc.double({ min: -1e9, max: 1, noNaN: true }).filter((v) => v !== 1),
+        ),
+        ({ record }, v) => {
           expect(() => parseScopeRecord({ ...record, v })).toThrow(expect.objectContaining({ code: 'ERR_STORE_CORRUPT' }));
-        }),
-        fuzzParameters(0x5c09f),
-      );
-    },
-  );
+        },
+      ),
+      fuzzParameters(0x5c09f),
+    );
+  });
 });

@@ -49,7 +49,12 @@ async function sealed(plaintext: Uint8Array, withKey: Uint8Array = key): Promise
 const secretPair = fc.tuple(secretArb, secretArb);
 
 function recordOf(accessToken: string, refreshToken: string): Record<string, unknown> {
-  return { v: 1, phase: 'acquired', settings: {}, tokens: { accessToken, refreshToken, tokenType: 'Bearer', expiresAt: 1, flow: 'device-code' } };
+  return {
+    v: 1,
+    phase: 'acquired',
+    settings: {},
+    tokens: { accessToken, refreshToken, tokenType: 'Bearer', expiresAt: 1, flow: 'device-code' },
+  };
 }
 
 const JWE_MEMBERS = ['protected', 'encrypted_key', 'iv', 'ciphertext', 'tag', 'sha256', 'aad', 'header', 'unprotected', 'extra'] as const;
@@ -98,10 +103,14 @@ const fileCase: fc.Arbitrary<Case> = fc.oneof(
     },
   })),
   fc
-    .tuple(fc.constantFrom(...JWE_MEMBERS), fc.oneof(fc.jsonValue({ maxDepth: 2 }), fc.base64String({ maxLength: 64 }), fc.constant(undefined)), fc.boolean())
+    .tuple(
+      fc.constantFrom(...JWE_MEMBERS),
+      fc.oneof(fc.jsonValue({ maxDepth: 2 }), fc.base64String({ maxLength: 64 }), fc.constant(undefined)),
+      fc.boolean(),
+    )
     .map(([member, value, redigest]): Case => ({
       name: `member ${member} ${value === undefined ? 'removed' : 'replaced'}${redigest ? ', digest fixed' : ''}`,
-        build: async (valid) => {
+      build: async (valid) => {
         const jwe: Record<string, unknown> = { ...valid };
         if (value === undefined) delete jwe[member];
         else jwe[member] = value;
@@ -122,14 +131,17 @@ const fileCase: fc.Arbitrary<Case> = fc.oneof(
         fc.uint8Array({ maxLength: 256 }),
         fc.jsonValue({ maxDepth: 3 }).map((value) => new TextEncoder().encode(JSON.stringify(value) ?? '')),
         fc
-          .record({ v: fc.oneof(fc.jsonValue({ maxDepth: 1 }), fc.integer({ min: -3, max: 5 })), records: fc.jsonValue({ maxDepth: 3 }) }, { requiredKeys: [] })
+          .record(
+            { v: fc.oneof(fc.jsonValue({ maxDepth: 1 }), fc.integer({ min: -3, max: 5 })), records: fc.jsonValue({ maxDepth: 3 }) },
+            { requiredKeys: [] },
+          )
           .map((payload) => new TextEncoder().encode(JSON.stringify(payload))),
       ),
       fc.boolean(),
     )
     .map(([plaintext, wrongKey]): Case => ({
       name: `payload of any shape${wrongKey ? ', another key' : ''}`,
-        build: async () => JSON.stringify(await sealed(plaintext, wrongKey ? otherKey : key)),
+      build: async () => JSON.stringify(await sealed(plaintext, wrongKey ? otherKey : key)),
     })),
 );
 

@@ -45,7 +45,11 @@ beforeAll(() => {
       const headers = (opts.headers ?? {}) as Record<string, string>;
       const authorization = headers.authorization ?? headers.Authorization ?? '';
       const values = [...new URLSearchParams(body).values()];
-      return { statusCode: answer.status, data: answer.body({ body, authorization, values }), responseOptions: { headers: { 'content-type': answer.type } } };
+      return {
+        statusCode: answer.status,
+        data: answer.body({ body, authorization, values }),
+        responseOptions: { headers: { 'content-type': answer.type } },
+      };
     })
     .persist();
 });
@@ -61,11 +65,17 @@ const echo = fc.constantFrom<Answer['body']>(
   (s) => s.authorization,
   (s) => s.values.join(' '),
   (s) => JSON.stringify({ error: 'invalid_grant', error_description: `bad request: ${s.body}` }),
-  (s) => JSON.stringify({ error: 'invalid_client', error_description: `Authorization: ${s.authorization}`, error_uri: `https://err.example/?${s.body}` }),
+  (s) =>
+    JSON.stringify({
+      error: 'invalid_client',
+      error_description: `Authorization: ${s.authorization}`,
+      error_uri: `https://err.example/?${s.body}`,
+    }),
   (s) => JSON.stringify({ error: s.values.join('|') }),
   (s) => JSON.stringify({ error: 'server_error', error_description: s.values.join('\n'), error_codes: [70008] }),
   (s) => JSON.stringify({ error: 'authorization_pending', error_description: s.body }),
-  (s) => JSON.stringify({ access_token: s.values.join(''), token_type: s.values.at(-1) ?? 'x', expires_in: s.values[0] ?? '1', scope: s.body }),
+  (s) =>
+    JSON.stringify({ access_token: s.values.join(''), token_type: s.values.at(-1) ?? 'x', expires_in: s.values[0] ?? '1', scope: s.body }),
   (s) => JSON.stringify({ access_token: 'at', token_type: s.values[1] ?? '', refresh_token: 5 }),
   (s) => JSON.stringify({ access_token: 'at', expires_in: 1, refresh_token: s.values[1] ?? '' }),
   (s) => JSON.stringify({ device_code: s.values[0], user_code: s.body, verification_uri: s.authorization, interval: 'x' }),
@@ -83,27 +93,58 @@ const answerArb: fc.Arbitrary<Answer> = fc.record({
 
 type Grant = 'refresh' | 'device-start' | 'device-poll' | 'code' | 'client-credentials';
 
-const clientArb = fc.tuple(fc.constantFrom('none', 'client_secret_post', 'client_secret_basic'), sentSecret).map(
-  ([method, clientSecret]): ClientAuth => (method === 'none' ? { method, clientId: 'public-client-id' } : { method, clientId: 'client-id', clientSecret }),
-);
+const clientArb = fc
+  .tuple(fc.constantFrom('none', 'client_secret_post', 'client_secret_basic'), sentSecret)
+  .map(([method, clientSecret]): ClientAuth =>
+    method === 'none' ? { method, clientId: 'public-client-id' } : { method, clientId: 'client-id', clientSecret },
+  );
 
-const ALLOWED = ['ERR_OAUTH', 'ERR_AUTHORIZATION_DENIED', 'ERR_AUTHORIZATION_EXPIRED', 'ERR_AUTHORIZATION_FAILED', 'ERR_HTTP', 'ERR_PROTOCOL', 'ERR_INVALID_OPTION'] as const;
+const ALLOWED = [
+  'ERR_OAUTH',
+  'ERR_AUTHORIZATION_DENIED',
+  'ERR_AUTHORIZATION_EXPIRED',
+  'ERR_AUTHORIZATION_FAILED',
+  'ERR_HTTP',
+  'ERR_PROTOCOL',
+  'ERR_INVALID_OPTION',
+] as const;
 
 async function run(grant: Grant, client: ClientAuth, secret: string, verifier: string): Promise<unknown> {
   const context = grantContext({ dispatcher: agent, clock: fixedClock(NOW) });
   switch (grant) {
     case 'refresh': {
-      const tokens: TokenSet = { accessToken: 'old-access', refreshToken: secret, tokenType: 'Bearer', expiresAt: NOW, flow: 'device-code' };
+      const tokens: TokenSet = {
+        accessToken: 'old-access',
+        refreshToken: secret,
+        tokenType: 'Bearer',
+        expiresAt: NOW,
+        flow: 'device-code',
+      };
       return refreshTokenGrant(URL_, client, tokens, context, { scope: 'openid offline_access' });
     }
     case 'device-start':
       return startDeviceAuthorization(URL_, client, 'openid offline_access', context);
     case 'device-poll': {
-      const pending: DeviceCodePending = { flow: 'device-code', deviceCode: secret, userCode: 'ABCD-EFGH', verificationUri: 'https://x.example', expiresAt: NOW + 1e6, intervalMs: 5000 };
+      const pending: DeviceCodePending = {
+        flow: 'device-code',
+        deviceCode: secret,
+        userCode: 'ABCD-EFGH',
+        verificationUri: 'https://x.example',
+        expiresAt: NOW + 1e6,
+        intervalMs: 5000,
+      };
       return pollDeviceToken(URL_, client, pending, context);
     }
     case 'code': {
-      const pending: RedirectPending = { flow: 'authorization-code', url: 'https://x.example', redirectUri: 'http://127.0.0.1:8765/cb', state: 'st', codeVerifier: verifier, nonce: 'n', expiresAt: NOW + 1e6 };
+      const pending: RedirectPending = {
+        flow: 'authorization-code',
+        url: 'https://x.example',
+        redirectUri: 'http://127.0.0.1:8765/cb',
+        state: 'st',
+        codeVerifier: verifier,
+        nonce: 'n',
+        expiresAt: NOW + 1e6,
+      };
       return exchangeAuthorizationCode(URL_, client, pending, secret, context);
     }
     case 'client-credentials':
@@ -149,14 +190,24 @@ describe('token endpoints with an echoing answerer (fuzz)', () => {
     'a device authorization answer gives a prompt with sane timing or a coded error',
     async () => {
       const done = heapGuard();
-      const timing = fc.oneof(fc.constant(undefined), fc.integer({ min: -5, max: 100_000 }), fc.double({ noNaN: true }), fc.constantFrom('5', '0', '', '1e3', '0.001'), fc.double({ min: 0.0001, max: 0.9, noNaN: true }));
+      const timing = fc.oneof(
+        fc.constant(undefined),
+        fc.integer({ min: -5, max: 100_000 }),
+        fc.double({ noNaN: true }),
+        fc.constantFrom('5', '0', '', '1e3', '0.001'),
+        fc.double({ min: 0.0001, max: 0.9, noNaN: true }),
+      );
       await fc.assert(
         fc.asyncProperty(
           fc.record(
             {
               device_code: fc.oneof(fc.string(), fc.integer(), fc.constant(null)),
               user_code: fc.oneof(fc.string(), fc.integer()),
-              verification_uri: fc.oneof(fc.webUrl(), fc.string(), fc.constantFrom('javascript:alert(1)', 'https://ok.example/device', 'http://')),
+              verification_uri: fc.oneof(
+                fc.webUrl(),
+                fc.string(),
+                fc.constantFrom('javascript:alert(1)', 'https://ok.example/device', 'http://'),
+              ),
               verification_url: fc.oneof(fc.webUrl(), fc.string()),
               verification_uri_complete: fc.oneof(fc.webUrl(), fc.string(), fc.constant('data:text/html,x')),
               expires_in: timing,
@@ -168,7 +219,14 @@ describe('token endpoints with an echoing answerer (fuzz)', () => {
             answer = { status: 200, type: 'application/json', body: () => JSON.stringify(json) };
             let pending: DeviceCodePending;
             try {
-              pending = await withDeadline(5_000, 'device start', () => startDeviceAuthorization(URL_, { method: 'none', clientId: 'c' }, 'openid', grantContext({ dispatcher: agent, clock: fixedClock(NOW) })));
+              pending = await withDeadline(5_000, 'device start', () =>
+                startDeviceAuthorization(
+                  URL_,
+                  { method: 'none', clientId: 'c' },
+                  'openid',
+                  grantContext({ dispatcher: agent, clock: fixedClock(NOW) }),
+                ),
+              );
             } catch (err) {
               expectCoded(err, ['ERR_PROTOCOL']);
               return;
@@ -195,11 +253,24 @@ describe('token endpoints with an echoing answerer (fuzz)', () => {
   // that never expired locally (and `null` once the record is JSON). Both now have a ceiling.
   it('keeps the device authorization timing finite, whatever the issuer sends', async () => {
     await fc.assert(
-      fc.asyncProperty(fc.constantFrom('interval', 'expires_in'), fc.double({ min: 1e290, max: Number.MAX_VALUE, noNaN: true }), async (field, seconds) => {
-        answer = { status: 200, type: 'application/json', body: () => JSON.stringify({ device_code: 'dc', user_code: 'uc', verification_uri: 'https://x.example/d', [field]: seconds }) };
-        const pending = await startDeviceAuthorization(URL_, { method: 'none', clientId: 'c' }, 'openid', grantContext({ dispatcher: agent, clock: fixedClock(NOW) }));
-        expect(Number.isFinite(pending.intervalMs) && Number.isFinite(pending.expiresAt)).toBe(true);
-      }),
+      fc.asyncProperty(
+        fc.constantFrom('interval', 'expires_in'),
+        fc.double({ min: 1e290, max: Number.MAX_VALUE, noNaN: true }),
+        async (field, seconds) => {
+          answer = {
+            status: 200,
+            type: 'application/json',
+            body: () => JSON.stringify({ device_code: 'dc', user_code: 'uc', verification_uri: 'https://x.example/d', [field]: seconds }),
+          };
+          const pending = await startDeviceAuthorization(
+            URL_,
+            { method: 'none', clientId: 'c' },
+            'openid',
+            grantContext({ dispatcher: agent, clock: fixedClock(NOW) }),
+          );
+          expect(Number.isFinite(pending.intervalMs) && Number.isFinite(pending.expiresAt)).toBe(true);
+        },
+      ),
       fuzzParameters(0xdc0df, 20),
     );
   });

@@ -49,16 +49,27 @@ function tokenJson(previous: TokenSet): fc.Arbitrary<Record<string, unknown>> {
 }
 
 const previousArb = fc.option(
-  fc.record({ accessToken: secretArb, refreshToken: secretArb }).map(
-    ({ accessToken, refreshToken }): TokenSet => ({ accessToken, refreshToken, tokenType: 'Bearer', expiresAt: NOW, flow: 'device-code', account: 'a@b.example' }),
-  ),
+  fc.record({ accessToken: secretArb, refreshToken: secretArb }).map(({ accessToken, refreshToken }): TokenSet => ({
+    accessToken,
+    refreshToken,
+    tokenType: 'Bearer',
+    expiresAt: NOW,
+    flow: 'device-code',
+    account: 'a@b.example',
+  })),
   { nil: undefined },
 );
 
 const caseArb = previousArb.chain((previous) =>
-  tokenJson(previous ?? { accessToken: 'no-previous-access-token', refreshToken: 'no-previous-refresh-token', tokenType: 'Bearer', expiresAt: NOW, flow: 'device-code' }).map(
-    (json) => ({ previous, json }),
-  ),
+  tokenJson(
+    previous ?? {
+      accessToken: 'no-previous-access-token',
+      refreshToken: 'no-previous-refresh-token',
+      tokenType: 'Bearer',
+      expiresAt: NOW,
+      flow: 'device-code',
+    },
+  ).map((json) => ({ previous, json })),
 );
 
 describe('token response (fuzz)', () => {
@@ -101,10 +112,13 @@ describe('token response (fuzz)', () => {
   // ERR_NO_REFRESH_TOKEN (definite) and the page went Invalid.
   it('keeps the held refresh token when a refresh answer has an empty refresh_token', () => {
     fc.assert(
-      fc.property(previousArb.filter((p) => p !== undefined), (previous) => {
-        const { tokens } = parseTokenResponse({ access_token: 'at', refresh_token: '' }, { flow: 'device-code', now: NOW, previous });
-        expect(tokens.refreshToken).toBe(previous?.refreshToken);
-      }),
+      fc.property(
+        previousArb.filter((p) => p !== undefined),
+        (previous) => {
+          const { tokens } = parseTokenResponse({ access_token: 'at', refresh_token: '' }, { flow: 'device-code', now: NOW, previous });
+          expect(tokens.refreshToken).toBe(previous?.refreshToken);
+        },
+      ),
       fuzzParameters(0x70e6, 20),
     );
   });
@@ -129,7 +143,18 @@ describe('token response (fuzz)', () => {
 });
 
 const contentType = fc.oneof(
-  fc.constantFrom('application/json', 'application/json; charset=utf-8', 'APPLICATION/JSON', 'application/problem+json', 'text/html', 'text/plain', '', ' application/json', 'application/jsonx', 'application/x-www-form-urlencoded'),
+  fc.constantFrom(
+    'application/json',
+    'application/json; charset=utf-8',
+    'APPLICATION/JSON',
+    'application/problem+json',
+    'text/html',
+    'text/plain',
+    '',
+    ' application/json',
+    'application/jsonx',
+    'application/x-www-form-urlencoded',
+  ),
   hostileText,
 );
 
@@ -139,7 +164,23 @@ const errorBody = fc.oneof(
   fc
     .record(
       {
-        error: fc.oneof(scalar, fc.constantFrom('invalid_grant', 'access_denied', 'authorization_declined', 'expired_token', 'invalid_client', 'temporarily_unavailable', 'slow_down', 'authorization_pending', 'server_error', '__proto__', 'constructor', 'toString')),
+        error: fc.oneof(
+          scalar,
+          fc.constantFrom(
+            'invalid_grant',
+            'access_denied',
+            'authorization_declined',
+            'expired_token',
+            'invalid_client',
+            'temporarily_unavailable',
+            'slow_down',
+            'authorization_pending',
+            'server_error',
+            '__proto__',
+            'constructor',
+            'toString',
+          ),
+        ),
         error_description: fc.oneof(scalar, fc.string({ maxLength: 2000 })),
         error_uri: scalar,
         error_codes: fc.oneof(scalar, fc.array(fc.oneof(fc.integer(), fc.string(), fc.double()), { maxLength: 4 })),
@@ -149,7 +190,17 @@ const errorBody = fc.oneof(
     .map((v) => JSON.stringify(v)),
 );
 
-const DEFINITE = new Set(['invalid_grant', 'access_denied', 'authorization_declined', 'expired_token', 'interaction_required', 'consent_required', 'login_required', 'account_selection_required', 'invalid_token']);
+const DEFINITE = new Set([
+  'invalid_grant',
+  'access_denied',
+  'authorization_declined',
+  'expired_token',
+  'interaction_required',
+  'consent_required',
+  'login_required',
+  'account_selection_required',
+  'invalid_token',
+]);
 
 describe('OAuth error responses (fuzz)', () => {
   it(
@@ -191,7 +242,12 @@ describe('OAuth error responses (fuzz)', () => {
   it('keeps the message of an OAuth error short, whatever the issuer sends', () => {
     fc.assert(
       fc.property(fc.string({ minLength: 2000, maxLength: 5000 }), (error) => {
-        const res: HttpResponse = { status: 400, headers: { 'content-type': 'application/json' }, text: JSON.stringify({ error }), retryAfterMs: undefined };
+        const res: HttpResponse = {
+          status: 400,
+          headers: { 'content-type': 'application/json' },
+          text: JSON.stringify({ error }),
+          retryAfterMs: undefined,
+        };
         const err = errorFromResponse(res, 'token endpoint');
         expect(err.message.length).toBeLessThanOrEqual(1000);
         expect(JSON.stringify(err.toJSON()).length).toBeLessThanOrEqual(2000);

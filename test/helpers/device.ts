@@ -16,6 +16,10 @@ export async function makeDevice(options: Partial<MailOAuthOptions> & { store?: 
   return { device, clock, provider, logger, store };
 }
 
-export async function configureOAuth(device: Awaited<ReturnType<typeof makeDevice>>['device'], pageId: string, account = ACCOUNT): Promise<void> {
+export async function configureOAuth(
+  device: Awaited<ReturnType<typeof makeDevice>>['device'],
+  pageId: string,
+  account = ACCOUNT,
+): Promise<void> {
   await device.page(pageId).configure({ authMethod: 'oauth2', provider: 'fake', account });
 }

@@ -22,7 +22,11 @@ export interface FakeProvider extends ProviderAdapter {
 // Shared across instances so two fake providers (two devices on one store) never issue the same token.
 let serial = 0;
 
-export function fakeProvider(clock: Clock, id = 'fake', flows: Flow[] = ['device-code', 'authorization-code', 'client-credentials']): FakeProvider {
+export function fakeProvider(
+  clock: Clock,
+  id = 'fake',
+  flows: Flow[] = ['device-code', 'authorization-code', 'client-credentials'],
+): FakeProvider {
   const provider: FakeProvider = {
     id,
     flows,
@@ -95,7 +99,7 @@ export function fakeProvider(clock: Clock, id = 'fake', flows: Flow[] = ['device
         throw new AuthorizationError('ERR_STATE_MISMATCH', 'The redirect does not belong to this sign-in', { kind: 'usage' });
       }
       if (url.searchParams.get('error') === 'access_denied') {
-        throw new AuthorizationError('ERR_AUTHORIZATION_DENIED', 'The sign-in was declined', { kind: 'definite' });
+        throw new OAuthError('ERR_AUTHORIZATION_DENIED', 'The sign-in was declined', { error: 'access_denied' }, { kind: 'definite' });
       }
       return provider.issue('authorization-code', request.account);
     },
@@ -112,13 +116,24 @@ export function fakeProvider(clock: Clock, id = 'fake', flows: Flow[] = ['device
 }
 
 export const invalidGrant = (): OAuthError =>
-  new OAuthError('ERR_OAUTH', 'The grant is no longer valid', { error: 'invalid_grant', status: 400 }, { kind: 'definite', params: { error: 'invalid_grant' } });
+  new OAuthError(
+    'ERR_OAUTH',
+    'The grant is no longer valid',
+    { error: 'invalid_grant', status: 400 },
+    { kind: 'definite', params: { error: 'invalid_grant' } },
+  );
 
 export const serverDown = (): TransportError =>
   new TransportError('ERR_HTTP', 'The token endpoint answered 503', { kind: 'transient', responseCode: 503 });
 
 /** A logger that keeps every line, to prove no secret is ever written. */
-export function recordingLogger(): { lines: string[]; debug: (m: string, f?: object) => void; info: (m: string, f?: object) => void; warn: (m: string, f?: object) => void; error: (m: string, f?: object) => void } {
+export function recordingLogger(): {
+  lines: string[];
+  debug: (m: string, f?: object) => void;
+  info: (m: string, f?: object) => void;
+  warn: (m: string, f?: object) => void;
+  error: (m: string, f?: object) => void;
+} {
   const lines: string[] = [];
   const write = (level: string) => (message: string, fields?: object) => {
     lines.push(`${level} ${message} ${JSON.stringify(fields ?? {})}`);

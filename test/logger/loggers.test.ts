@@ -15,7 +15,10 @@ function memoryStream(): { stream: PassThrough; text: () => string } {
 }
 
 function jsonLines(text: string): Array<Record<string, unknown>> {
-  return text.split('\n').filter((line) => line.trim() !== '').map((line) => JSON.parse(line) as Record<string, unknown>);
+  return text
+    .split('\n')
+    .filter((line) => line.trim() !== '')
+    .map((line) => JSON.parse(line) as Record<string, unknown>);
 }
 
 /** Starts a device-code authorization on the manual's first SMTP page: the SDK logs `authorization started` with fields. */
@@ -29,6 +32,7 @@ async function logThroughDevice(logger: Logger): Promise<void> {
   }
 }
 
+// eslint-disable-next-line @typescript-eslint/no-unsafe-assignment -- vitest types its asymmetric matchers (expect.any, expect.objectContaining, ...) as any
 const started = { msg: 'authorization started', scope: expect.any(String), provider: 'fake', flow: 'device-code' };
 
 describe('pino', () => {
@@ -49,16 +53,18 @@ describe('pino', () => {
     logger.warn('w', { scope: 's3', code: 'ERR_STORE_WRITE' });
     logger.error('e', { scope: 's4' });
     logger.info('plain');
-    expect(jsonLines(out.text()).map(({ level, msg, scope, n, ok, code, device }) => ({ level, msg, scope, n, ok, code, device }))).toEqual([
-      { level: 20, msg: 'd', scope: 's1', n: 1, ok: undefined, code: undefined, device: 'mfp-3f' },
-      { level: 30, msg: 'i', scope: 's2', n: undefined, ok: true, code: undefined, device: 'mfp-3f' },
-      { level: 40, msg: 'w', scope: 's3', n: undefined, ok: undefined, code: 'ERR_STORE_WRITE', device: 'mfp-3f' },
-      { level: 50, msg: 'e', scope: 's4', n: undefined, ok: undefined, code: undefined, device: 'mfp-3f' },
-      { level: 30, msg: 'plain', scope: undefined, n: undefined, ok: undefined, code: undefined, device: 'mfp-3f' },
-    ]);
+    expect(jsonLines(out.text()).map(({ level, msg, scope, n, ok, code, device }) => ({ level, msg, scope, n, ok, code, device }))).toEqual(
+      [
+        { level: 20, msg: 'd', scope: 's1', n: 1, ok: undefined, code: undefined, device: 'mfp-3f' },
+        { level: 30, msg: 'i', scope: 's2', n: undefined, ok: true, code: undefined, device: 'mfp-3f' },
+        { level: 40, msg: 'w', scope: 's3', n: undefined, ok: undefined, code: 'ERR_STORE_WRITE', device: 'mfp-3f' },
+        { level: 50, msg: 'e', scope: 's4', n: undefined, ok: undefined, code: undefined, device: 'mfp-3f' },
+        { level: 30, msg: 'plain', scope: undefined, n: undefined, ok: undefined, code: undefined, device: 'mfp-3f' },
+      ],
+    );
   });
 
-  it('stays correct when resolved twice (transports resolve the device\'s logger again)', () => {
+  it("stays correct when resolved twice (transports resolve the device's logger again)", () => {
     const out = memoryStream();
     const logger = resolveLogger(resolveLogger(pino(out.stream)));
     logger.info('twice', { scope: 'x' });
@@ -69,10 +75,21 @@ describe('pino', () => {
 describe('winston', () => {
   it('a winston logger with a JSON format and a stream transport keeps scope and the other fields', async () => {
     const out = memoryStream();
-    const logger = winston.createLogger({ level: 'debug', format: winston.format.json(), transports: [new winston.transports.Stream({ stream: out.stream })] });
+    const logger = winston.createLogger({
+      level: 'debug',
+      format: winston.format.json(),
+      transports: [new winston.transports.Stream({ stream: out.stream })],
+    });
     await logThroughDevice(logger);
     const line = jsonLines(out.text()).find((entry) => entry['message'] === 'authorization started');
-    expect(line).toMatchObject({ level: 'info', message: 'authorization started', scope: expect.any(String), provider: 'fake', flow: 'device-code' });
+    expect(line).toMatchObject({
+      level: 'info',
+      message: 'authorization started',
+      // eslint-disable-next-line @typescript-eslint/no-unsafe-assignment -- vitest types its asymmetric matchers (expect.any, expect.objectContaining, ...) as any
+      scope: expect.any(String),
+      provider: 'fake',
+      flow: 'device-code',
+    });
   });
 });
 
@@ -93,10 +110,18 @@ describe('console', () => {
 describe('a failing logger', () => {
   it('never breaks the operation that was logging', async () => {
     const throwing: Logger = {
-      debug: () => { throw new Error('disk full'); },
-      info: () => { throw new Error('disk full'); },
-      warn: () => { throw new Error('disk full'); },
-      error: () => { throw new Error('disk full'); },
+      debug: () => {
+        throw new Error('disk full');
+      },
+      info: () => {
+        throw new Error('disk full');
+      },
+      warn: () => {
+        throw new Error('disk full');
+      },
+      error: () => {
+        throw new Error('disk full');
+      },
     };
     const { device } = await makeDevice({ logger: throwing });
     await configureOAuth(device, 'smtp.services');

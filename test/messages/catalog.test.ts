@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { catalogs } from '../../src/messages/catalog.js';
-import { localize, resolveLocale } from '../../src/index.js';
+import { localize } from '../../src/index.js';
+import { resolveLocale } from '../../src/languages.js';
 
 describe('message catalog', () => {
   it('has the same keys, all non-empty, in every language', () => {
@@ -11,14 +12,22 @@ describe('message catalog', () => {
     }
   });
 
-  it('uses the manual\'s words for statuses and the refresh failure', () => {
+  it("uses the manual's words for statuses and the refresh failure", () => {
     expect(['not-acquired', 'waiting-for-authorization', 'acquired', 'invalid'].map((s) => localize(s as never, 'en'))).toEqual([
-      'Not Acquired', 'Waiting for Authorization', 'Acquired', 'Invalid',
+      'Not Acquired',
+      'Waiting for Authorization',
+      'Acquired',
+      'Invalid',
     ]);
     expect(['not-acquired', 'waiting-for-authorization', 'acquired', 'invalid'].map((s) => localize(s as never, 'de'))).toEqual([
-      'Nicht abgerufen', 'Warten auf Autorisierung', 'Abgerufen', 'Ungültig',
+      'Nicht abgerufen',
+      'Warten auf Autorisierung',
+      'Abgerufen',
+      'Ungültig',
     ]);
-    expect(localize('ERR_TOKEN_REFRESH_FAILED', 'de-AT')).toBe('Token-Update fehlgeschlagen. Bitte löschen Sie das Token und rufen Sie das Token erneut ab.');
+    expect(localize('ERR_TOKEN_REFRESH_FAILED', 'de-AT')).toBe(
+      'Token-Update fehlgeschlagen. Bitte löschen Sie das Token und rufen Sie das Token erneut ab.',
+    );
   });
 
   it('narrows tags and interpolates parameters', () => {

@@ -1,15 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import {
-  createMailOAuth,
-  localize,
-  memoryStore,
-  textKeys,
-  type LanguageCatalog,
-  type MailOAuth,
-  type PartialCatalog,
-  type SettingsError,
-  type TextKey,
-} from '../../src/index.js';
+import { createMailOAuth, localize, memoryStore, type MailOAuth, type SettingsError, type TextKey } from '../../src/index.js';
+import { textKeys, type LanguageCatalog, type PartialCatalog } from '../../src/languages.js';
 import { catalogs } from '../../src/messages/catalog.js';
 import { uiCatalogs } from '../../src/messages/ui.js';
 import { recordingLogger } from '../helpers/fake-provider.js';
@@ -33,7 +24,13 @@ const fr: LanguageCatalog = {
   'ui.button.cancel': 'Annuler',
 };
 
-async function device(options: { locale?: string; locales?: Record<string, LanguageCatalog | PartialCatalog>; logger?: ReturnType<typeof recordingLogger> } = {}): Promise<MailOAuth> {
+async function device(
+  options: {
+    locale?: string;
+    locales?: Record<string, LanguageCatalog | PartialCatalog>;
+    logger?: ReturnType<typeof recordingLogger>;
+  } = {},
+): Promise<MailOAuth> {
   return createMailOAuth({ providers: [], store: memoryStore(), ...options });
 }
 
@@ -46,7 +43,11 @@ describe('a language added from the outside', () => {
     for (const key of textKeys) expect(d.localize(key), key).toBe(fr[key]);
     // Statuses and test results the pages render come from the same catalog.
     expect(d.page('smtp.services').tokenInfo().statusText).toBe('Non acquis');
-    expect(await d.page('smtp.services').testConnection()).toMatchObject({ ok: false, code: 'ERR_NOT_CONFIGURED', message: fr.ERR_NOT_CONFIGURED });
+    expect(await d.page('smtp.services').testConnection()).toMatchObject({
+      ok: false,
+      code: 'ERR_NOT_CONFIGURED',
+      message: fr.ERR_NOT_CONFIGURED,
+    });
     expect(d.localize('ERR_ACCOUNT_MISMATCH', undefined, { actual: 'admin@contoso.com', expected: 'scanner@contoso.com' })).toBe(
       'Connecté en tant que admin@contoso.com, mais le nom du compte est scanner@contoso.com.',
     );
@@ -70,7 +71,16 @@ describe('a language added from the outside', () => {
 
   it('lists every status, OK, error code and UI text in textKeys', () => {
     expect([...textKeys].sort()).toEqual([...Object.keys(catalogs.en), ...Object.keys(uiCatalogs.en)].sort());
-    expect(textKeys).toEqual(expect.arrayContaining([...statuses, 'OK', 'ERR_TOKEN_REFRESH_FAILED', 'ui.button.getToken', 'ui.confirm.delete', 'ui.deviceCode.instruction']));
+    expect(textKeys).toEqual(
+      expect.arrayContaining([
+        ...statuses,
+        'OK',
+        'ERR_TOKEN_REFRESH_FAILED',
+        'ui.button.getToken',
+        'ui.confirm.delete',
+        'ui.deviceCode.instruction',
+      ]),
+    );
   });
 
   it('refuses an incomplete catalog unless it is declared partial', async () => {
@@ -80,15 +90,26 @@ describe('a language added from the outside', () => {
     const error = (await device({ locales: { fr: typed } }).catch((err: unknown) => err)) as SettingsError;
     expect(error).toMatchObject({ code: 'ERR_INVALID_OPTION', params: { field: 'locales.fr' } });
     expect(error.message).toContain('ui.button.cancel');
-    await expect(device({ locales: { 'fr fr': fr } })).rejects.toMatchObject({ code: 'ERR_INVALID_OPTION', params: { field: 'locales.fr fr' } });
-    await expect(device({ locales: { es: { fallback: 'pt', texts: {} } } })).rejects.toMatchObject({ code: 'ERR_INVALID_OPTION', params: { field: 'locales.es' } });
+    await expect(device({ locales: { 'fr fr': fr } })).rejects.toMatchObject({
+      code: 'ERR_INVALID_OPTION',
+      params: { field: 'locales.fr fr' },
+    });
+    await expect(device({ locales: { es: { fallback: 'pt', texts: {} } } })).rejects.toMatchObject({
+      code: 'ERR_INVALID_OPTION',
+      params: { field: 'locales.es' },
+    });
   });
 
   it('fills a partial catalog from its declared fallback, and can correct one built-in text', async () => {
     const es: PartialCatalog = { fallback: 'en', texts: { 'ui.button.getToken': 'Obtener token', acquired: 'Adquirido' } };
     const de: PartialCatalog = { fallback: 'de', texts: { 'ui.field.smtpServer': 'SMTP-Server' } };
     const d = await device({ locales: { es, de }, locale: 'es-MX' });
-    expect([d.locale, d.localize('ui.button.getToken'), d.localize('acquired'), d.localize('ui.button.delete')]).toEqual(['es', 'Obtener token', 'Adquirido', 'Delete']);
+    expect([d.locale, d.localize('ui.button.getToken'), d.localize('acquired'), d.localize('ui.button.delete')]).toEqual([
+      'es',
+      'Obtener token',
+      'Adquirido',
+      'Delete',
+    ]);
     expect([d.localize('ui.field.smtpServer', 'de'), d.localize('ui.field.port', 'de')]).toEqual(['SMTP-Server', 'Port-Nummer']);
     await d.close();
   });
@@ -122,12 +143,40 @@ describe('built-in UI texts', () => {
 
   it("use the manual's words for buttons, fields and pages", () => {
     const de = (key: TextKey): string => localize(key, 'de');
-    expect(['ui.button.getToken', 'ui.button.delete', 'ui.button.connectionTest', 'ui.button.ok', 'ui.button.cancel'].map((k) => localize(k as TextKey, 'en'))).toEqual([
-      'Get Token', 'Delete', 'Connection Test', 'OK', 'Cancel',
+    expect(
+      ['ui.button.getToken', 'ui.button.delete', 'ui.button.connectionTest', 'ui.button.ok', 'ui.button.cancel'].map((k) =>
+        localize(k as TextKey, 'en'),
+      ),
+    ).toEqual(['Get Token', 'Delete', 'Connection Test', 'OK', 'Cancel']);
+    expect(['ui.button.getToken', 'ui.button.delete', 'ui.button.ok'].map((k) => de(k as TextKey))).toEqual([
+      'Token abrufen',
+      'Löschen',
+      'OK',
     ]);
-    expect(['ui.button.getToken', 'ui.button.delete', 'ui.button.ok'].map((k) => de(k as TextKey))).toEqual(['Token abrufen', 'Löschen', 'OK']);
-    expect(['ui.field.smtpServer', 'ui.field.port', 'ui.field.timeout', 'ui.field.senderName', 'ui.field.senderAddress', 'ui.field.enableSslTls', 'ui.field.account', 'ui.field.pop3Server', 'ui.field.checkInterval', 'ui.field.tokenStatus'].map((k) => de(k as TextKey))).toEqual([
-      'Primärer Server', 'Port-Nummer', 'Zeitüberschreitung', 'Absendername', 'Absendeadresse', 'SSL/TLS aktivieren', 'Kontoname', 'POP3-Server', 'Prüfungsintervall', 'Token',
+    expect(
+      [
+        'ui.field.smtpServer',
+        'ui.field.port',
+        'ui.field.timeout',
+        'ui.field.senderName',
+        'ui.field.senderAddress',
+        'ui.field.enableSslTls',
+        'ui.field.account',
+        'ui.field.pop3Server',
+        'ui.field.checkInterval',
+        'ui.field.tokenStatus',
+      ].map((k) => de(k as TextKey)),
+    ).toEqual([
+      'Primärer Server',
+      'Port-Nummer',
+      'Zeitüberschreitung',
+      'Absendername',
+      'Absendeadresse',
+      'SSL/TLS aktivieren',
+      'Kontoname',
+      'POP3-Server',
+      'Prüfungsintervall',
+      'Token',
     ]);
     expect(de('ui.page.smtp.services')).toContain('Dienste-Setup (Registerkarte SMTP)');
     expect(de('ui.page.smtp.initialQuick')).toBe('Urspr. Installationseinstellungen → Schnelleinstellungen Netzwerk');
@@ -144,8 +193,12 @@ describe('built-in UI texts', () => {
       for (const locale of ['en', 'de', 'ja']) expect(d.localize(key, locale), `${locale} ${page.id}`).not.toBe(key);
     }
     const params = { url: 'https://microsoft.com/devicelogin', code: 'WDJB-MJHT', minutes: '15' };
-    expect(d.localize('ui.deviceCode.instruction', 'en', params)).toBe('Go to https://microsoft.com/devicelogin and enter the code WDJB-MJHT. The code expires in 15 minutes.');
-    expect(d.localize('ui.deviceCode.instruction', undefined, params)).toBe('Rufen Sie https://microsoft.com/devicelogin auf und geben Sie den Code WDJB-MJHT ein. Der Code läuft in 15 Minuten ab.');
+    expect(d.localize('ui.deviceCode.instruction', 'en', params)).toBe(
+      'Go to https://microsoft.com/devicelogin and enter the code WDJB-MJHT. The code expires in 15 minutes.',
+    );
+    expect(d.localize('ui.deviceCode.instruction', undefined, params)).toBe(
+      'Rufen Sie https://microsoft.com/devicelogin auf und geben Sie den Code WDJB-MJHT ein. Der Code läuft in 15 Minuten ab.',
+    );
     expect(d.localize('ui.deviceCode.instruction', 'ja', params)).toContain('WDJB-MJHT');
     await d.close();
   });

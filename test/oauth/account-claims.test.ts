@@ -30,7 +30,9 @@ describe('the account check and email_verified', () => {
   });
 
   it("Microsoft: preferred_username/upn are Entra's own; an unverified email is not used", () => {
-    expect(check({ email: ENTERED, email_verified: false, preferred_username: 'admin@contoso.com' }, 'directory')).toBe('ERR_ACCOUNT_MISMATCH:admin@contoso.com');
+    expect(check({ email: ENTERED, email_verified: false, preferred_username: 'admin@contoso.com' }, 'directory')).toBe(
+      'ERR_ACCOUNT_MISMATCH:admin@contoso.com',
+    );
     expect(check({ email: 'other@contoso.com', email_verified: false, preferred_username: ENTERED }, 'directory')).toBe(`ok:${ENTERED}`);
     expect(check({ email: ENTERED, email_verified: false, upn: ENTERED }, 'directory')).toBe(`ok:${ENTERED}`);
     expect(check({ email: ENTERED, email_verified: false }, 'directory')).toBe(`ERR_ACCOUNT_MISMATCH:${ENTERED}`);

@@ -6,7 +6,13 @@ import type { CallbackIssuerExpectation } from '../../src/oauth/authorization-co
 // RFC 9207: the authorization response's `iss` defends against mix-up attacks.
 const now = 1_000_000;
 const REDIRECT = 'http://127.0.0.1:7000/cb';
-const pending = createAuthorizationRequest({ authorizationEndpoint: 'https://issuer.example/authorize', clientId: 'client', redirectUri: REDIRECT, scope: 'openid', now });
+const pending = createAuthorizationRequest({
+  authorizationEndpoint: 'https://issuer.example/authorize',
+  clientId: 'client',
+  redirectUri: REDIRECT,
+  scope: 'openid',
+  now,
+});
 const TEMPLATE = 'https://login.microsoftonline.com/{tenantid}/v2.0';
 const TID = '9a8b7c6d-0000-4000-8000-123456789abc';
 const OTHER_TID = '11111111-2222-4333-8444-555555555555';

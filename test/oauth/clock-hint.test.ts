@@ -1,7 +1,7 @@
 import { createLocalJWKSet, exportJWK, generateKeyPair, jwtVerify, SignJWT } from 'jose';
 import type { CryptoKey } from 'jose';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { MailOAuthError } from '../../src/errors.js';
+import type { MailOAuthError } from '../../src/errors.js';
 import { verifyIdToken } from '../../src/oauth/id-token.js';
 import type { JwksSource } from '../../src/oauth/id-token.js';
 import { fixedClock, grantContext } from './context.js';
@@ -31,7 +31,12 @@ function idToken(withNbf: boolean): Promise<string> {
 
 async function refusal(deviceNow: number, withNbf = false): Promise<MailOAuthError | undefined> {
   const token = await idToken(withNbf);
-  return verifyIdToken(token, jwks, { issuer: ISSUER, audience: 'client', nonce: 'n1' }, grantContext({ clock: fixedClock(deviceNow) })).then(
+  return verifyIdToken(
+    token,
+    jwks,
+    { issuer: ISSUER, audience: 'client', nonce: 'n1' },
+    grantContext({ clock: fixedClock(deviceNow) }),
+  ).then(
     () => undefined,
     (err: unknown) => err as MailOAuthError,
   );
@@ -41,7 +46,9 @@ describe('ID token time claims and the device clock', () => {
   it('a device clock ahead by more than the lifetime: ERR_ID_TOKEN whose hint names both times', async () => {
     const err = await refusal(ISSUED + 3 * 3600_000);
     expect(err).toMatchObject({ code: 'ERR_ID_TOKEN', kind: 'definite', params: { reason: 'clock' } });
-    expect(err?.hint).toBe("Check the device's date and time: the ID token was issued at 2030-01-15T09:00:00Z but the device clock says 2030-01-15T12:00:00Z.");
+    expect(err?.hint).toBe(
+      "Check the device's date and time: the ID token was issued at 2030-01-15T09:00:00Z but the device clock says 2030-01-15T12:00:00Z.",
+    );
     expect(JSON.stringify(err?.toJSON())).toContain('device clock says');
   });
 
@@ -60,9 +67,12 @@ describe('ID token time claims and the device clock', () => {
 
   it('other failures get no clock hint', async () => {
     const token = await idToken(false);
-    const err = await verifyIdToken(token, jwks, { issuer: ISSUER, audience: 'someone-else' }, grantContext({ clock: fixedClock(ISSUED + 60_000) })).catch(
-      (e: unknown) => e as MailOAuthError,
-    );
+    const err = await verifyIdToken(
+      token,
+      jwks,
+      { issuer: ISSUER, audience: 'someone-else' },
+      grantContext({ clock: fixedClock(ISSUED + 60_000) }),
+    ).catch((e: unknown) => e as MailOAuthError);
     expect(err).toMatchObject({ code: 'ERR_ID_TOKEN' });
     expect((err as MailOAuthError).hint).toBeUndefined();
   });

@@ -5,7 +5,12 @@
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { MAX_DEVICE_EXPIRES_MS, MAX_DEVICE_INTERVAL_MS, MIN_DEVICE_INTERVAL_MS, startDeviceAuthorization } from '../../src/oauth/device-code.js';
+import {
+  MAX_DEVICE_EXPIRES_MS,
+  MAX_DEVICE_INTERVAL_MS,
+  MIN_DEVICE_INTERVAL_MS,
+  startDeviceAuthorization,
+} from '../../src/oauth/device-code.js';
 import { fixedClock, grantContext } from './context.js';
 
 const NOW = 1_760_000_000_000;
@@ -29,7 +34,12 @@ afterAll(async () => {
 
 async function start(timing: string): Promise<{ intervalMs: number; lifetimeMs: number }> {
   answer = `{"device_code":"dc","user_code":"UC","verification_uri":"https://login.example/device"${timing}}`;
-  const pending = await startDeviceAuthorization(endpoint, { method: 'none', clientId: 'c' }, 'openid', grantContext({ clock: fixedClock(NOW) }));
+  const pending = await startDeviceAuthorization(
+    endpoint,
+    { method: 'none', clientId: 'c' },
+    'openid',
+    grantContext({ clock: fixedClock(NOW) }),
+  );
   return { intervalMs: pending.intervalMs, lifetimeMs: pending.expiresAt - NOW };
 }
 
@@ -44,7 +54,10 @@ describe('startDeviceAuthorization timing', () => {
     expect(MAX_DEVICE_INTERVAL_MS).toBe(60_000);
     expect(MAX_DEVICE_EXPIRES_MS).toBe(3_600_000);
     for (const huge of ['1e308', '1.7976931348623157e308', '"99999999999999999999999"', '86400']) {
-      expect(await start(`,"interval":${huge},"expires_in":${huge}`)).toEqual({ intervalMs: MAX_DEVICE_INTERVAL_MS, lifetimeMs: MAX_DEVICE_EXPIRES_MS });
+      expect(await start(`,"interval":${huge},"expires_in":${huge}`)).toEqual({
+        intervalMs: MAX_DEVICE_INTERVAL_MS,
+        lifetimeMs: MAX_DEVICE_EXPIRES_MS,
+      });
     }
     expect(await start(',"interval":61,"expires_in":3601')).toEqual({ intervalMs: 60_000, lifetimeMs: 3_600_000 });
     // Beyond a double's range JSON.parse gives Infinity, which is not a usable number: the defaults apply.

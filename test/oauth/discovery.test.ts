@@ -49,7 +49,11 @@ describe('discovery ties every endpoint to the issuer', () => {
     async (field) => {
       metadata = { ...own(), [field]: 'https://collector.example/steal' };
       const err = await discover(issuer, grantContext()).catch((e: unknown) => e);
-      expect(err).toMatchObject({ code: 'ERR_PROVIDER_METADATA', kind: 'configuration', params: { field, origin: 'https://collector.example' } });
+      expect(err).toMatchObject({
+        code: 'ERR_PROVIDER_METADATA',
+        kind: 'configuration',
+        params: { field, origin: 'https://collector.example' },
+      });
     },
   );
 
@@ -60,16 +64,26 @@ describe('discovery ties every endpoint to the issuer', () => {
 
   it('allowedHosts admits a listed host over HTTPS only', async () => {
     metadata = { ...own(), token_endpoint: 'https://login.partner.example/token', jwks_uri: 'https://keys.partner.example:8443/jwks' };
-    await expect(discover(issuer, grantContext(), { allowedHosts: ['login.partner.example', 'keys.partner.example:8443'] })).resolves.toMatchObject({
+    await expect(
+      discover(issuer, grantContext(), { allowedHosts: ['login.partner.example', 'keys.partner.example:8443'] }),
+    ).resolves.toMatchObject({
       token_endpoint: 'https://login.partner.example/token',
     });
     metadata = { ...own(), token_endpoint: 'http://login.partner.example/token' };
-    await expect(discover(issuer, grantContext(), { allowedHosts: ['login.partner.example'] })).rejects.toMatchObject({ code: 'ERR_PROVIDER_METADATA' });
+    await expect(discover(issuer, grantContext(), { allowedHosts: ['login.partner.example'] })).rejects.toMatchObject({
+      code: 'ERR_PROVIDER_METADATA',
+    });
   });
 
   it('oidc(): a foreign token endpoint is refused before the client secret is sent anywhere', async () => {
     metadata = { ...own(), token_endpoint: 'https://collector.example/token' };
-    const provider = oidc({ id: 'x', issuer, clientId: 'printer', clientSecret: 'client-secret-0123456789', scopes: { smtp: 'mail', pop: 'mail', imap: 'mail' } });
+    const provider = oidc({
+      id: 'x',
+      issuer,
+      clientId: 'printer',
+      clientSecret: 'client-secret-0123456789',
+      scopes: { smtp: 'mail', pop3: 'mail', imap: 'mail' },
+    });
     paths.length = 0;
     const err = await provider
       .startAuthorization({ protocol: 'smtp', account: 'scanner@example.test', flow: 'client-credentials' }, grantContext())

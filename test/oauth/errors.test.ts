@@ -5,11 +5,22 @@
  */
 import { describe, expect, it } from 'vitest';
 import { OAuthError } from '../../src/errors.js';
-import { errorFromResponse, INVALID_ERROR_CODE, MAX_ERROR_CODE_LENGTH, MAX_ERROR_DESCRIPTION_LENGTH, MAX_ERROR_URI_LENGTH } from '../../src/oauth/errors.js';
+import {
+  errorFromResponse,
+  INVALID_ERROR_CODE,
+  MAX_ERROR_CODE_LENGTH,
+  MAX_ERROR_DESCRIPTION_LENGTH,
+  MAX_ERROR_URI_LENGTH,
+} from '../../src/oauth/errors.js';
 import type { HttpResponse } from '../../src/oauth/http.js';
 
 function answer(body: Record<string, unknown>, status = 400): OAuthError {
-  const res: HttpResponse = { status, headers: { 'content-type': 'application/json' }, text: JSON.stringify(body), retryAfterMs: undefined };
+  const res: HttpResponse = {
+    status,
+    headers: { 'content-type': 'application/json' },
+    text: JSON.stringify(body),
+    retryAfterMs: undefined,
+  };
   const err = errorFromResponse(res, 'token endpoint');
   if (!(err instanceof OAuthError)) throw new Error(`not an OAuthError: ${err.code}`);
   return err;
@@ -60,7 +71,15 @@ describe('OAuth error answers', () => {
     // A cut through a %-escape drops its start, so that decodeURIComponent still works on it.
     const escaped = answer({ error: 'invalid_grant', error_uri: `${longest.slice(0, -1)}%41${'x'.repeat(5000)}` }).errorUri;
     expect(escaped).toBe(longest.slice(0, -1));
-    for (const uri of ['javascript:alert(1)', 'data:text/html,x', '/relative/path', 'https://a.example/with space', 'https://a.example/"q"', 'https://a.example/\\x', '']) {
+    for (const uri of [
+      'javascript:alert(1)',
+      'data:text/html,x',
+      '/relative/path',
+      'https://a.example/with space',
+      'https://a.example/"q"',
+      'https://a.example/\\x',
+      '',
+    ]) {
       expect(answer({ error: 'invalid_grant', error_uri: uri }).errorUri, uri.slice(0, 40)).toBeUndefined();
     }
   });

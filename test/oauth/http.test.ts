@@ -25,7 +25,10 @@ const held: TokenSet = { accessToken: 'old-access', refreshToken: 'old-refresh',
 const client = { method: 'none', clientId: 'device' } as const;
 
 async function refreshError(timeoutMs = 2_000, maxBodyBytes?: number): Promise<MailOAuthError> {
-  const err = await refreshTokenGrant(url, client, held, grantContext(), { timeoutMs, ...(maxBodyBytes === undefined ? {} : { maxBodyBytes }) }).then(
+  const err = await refreshTokenGrant(url, client, held, grantContext(), {
+    timeoutMs,
+    ...(maxBodyBytes === undefined ? {} : { maxBodyBytes }),
+  }).then(
     () => new Error('expected a rejection'),
     (e: unknown) => e,
   );
@@ -163,7 +166,7 @@ describe('fault injection on the token endpoint', () => {
     expect(tokens).toMatchObject({ accessToken: 'fresh-access', refreshToken: 'old-refresh', flow: 'device-code' });
   });
 
-  it('an aborted signal cancels the request with ERR_AUTHORIZATION_CANCELLED', async () => {
+  it('an aborted signal cancels the request with ERR_ABORTED', async () => {
     fault = () => undefined;
     const controller = new AbortController();
     const pending = refreshTokenGrant(url, client, held, grantContext({ signal: controller.signal }), { timeoutMs: 5_000 });
@@ -173,7 +176,7 @@ describe('fault injection on the token endpoint', () => {
       (e: unknown) => e,
     );
     expect(err).toBeInstanceOf(MailOAuthError);
-    expect((err as MailOAuthError).code).toBe('ERR_AUTHORIZATION_CANCELLED');
+    expect((err as MailOAuthError).code).toBe('ERR_ABORTED');
   });
 
   it('sends the refresh grant as a form with the client id', async () => {
@@ -205,7 +208,7 @@ describe('http guards', () => {
     );
     expect(err).toBeInstanceOf(MailOAuthError);
     expect((err as MailOAuthError).code).toBe('ERR_INVALID_OPTION');
-    expect((err as MailOAuthError).kind).toBe('configuration');
+    expect((err as MailOAuthError).kind).toBe('usage');
   });
 
   it('a refused connection is a transient ERR_HTTP', async () => {

@@ -95,8 +95,8 @@ describe('readAuthorizationCallback', () => {
     ['not a URL', 'code=abc', now, undefined, 'ERR_STATE_MISMATCH'],
     ['another issuer', cb(`code=abc&state=${state}&iss=https://evil.example`), now, 'https://issuer.example', 'ERR_STATE_MISMATCH'],
     ['an expired authorization', cb(`code=abc&state=${state}`), pending.expiresAt + 1, undefined, 'ERR_AUTHORIZATION_EXPIRED'],
-    ['no code', cb(`state=${state}`), now, undefined, 'ERR_AUTHORIZATION_FAILED'],
-    ['an error', cb(`error=server_error&state=${state}`), now, undefined, 'ERR_AUTHORIZATION_FAILED'],
+    ['no code', cb(`state=${state}`), now, undefined, 'ERR_PROTOCOL'],
+    ['an error', cb(`error=server_error&state=${state}`), now, undefined, 'ERR_OAUTH'],
     ['a denial', cb(`error=access_denied&state=${state}`), now, undefined, 'ERR_AUTHORIZATION_DENIED'],
   ];
   it.each(cases)('refuses %s', (_name, url, at, issuer, expected) => {

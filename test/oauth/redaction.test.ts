@@ -22,7 +22,13 @@ const SECRET = 'client "secret" with/odd+chars=&%';
 const REFRESH = 'refresh-token-0123456789-abcdefghijklmnopqrstuvwxyz';
 const basic: ClientAuth = { method: 'client_secret_basic', clientId: 'printer', clientSecret: SECRET };
 const post: ClientAuth = { method: 'client_secret_post', clientId: 'printer', clientSecret: SECRET };
-const tokens: TokenSet = { accessToken: 'access-0123456789', refreshToken: REFRESH, tokenType: 'Bearer', expiresAt: 0, flow: 'device-code' };
+const tokens: TokenSet = {
+  accessToken: 'access-0123456789',
+  refreshToken: REFRESH,
+  tokenType: 'Bearer',
+  expiresAt: 0,
+  flow: 'device-code',
+};
 
 let issuer: HostileIssuer;
 beforeAll(async () => {
@@ -37,7 +43,14 @@ function everything(err: unknown): string {
 }
 
 function forms(value: string): string[] {
-  return [value, encodeURIComponent(value), new URLSearchParams({ v: value }).toString().slice(2), JSON.stringify(value).slice(1, -1), value.slice(0, 12), value.slice(-12)];
+  return [
+    value,
+    encodeURIComponent(value),
+    new URLSearchParams({ v: value }).toString().slice(2),
+    JSON.stringify(value).slice(1, -1),
+    value.slice(0, 12),
+    value.slice(-12),
+  ];
 }
 
 function expectNoSecret(err: unknown, secrets: string[]): void {
@@ -60,7 +73,9 @@ describe('errors of the token endpoint hold nothing the request sent', () => {
 
   it('client credentials with client_secret_post answered invalid_client: the AADSTS hint survives, the secret does not', async () => {
     issuer.script.client_credentials = ['invalid-client-echo'];
-    const err = await clientCredentialsGrant(`${issuer.issuer}/token`, post, 'mail', grantContext(), { hint: aadstsHint }).catch((e: unknown) => e);
+    const err = await clientCredentialsGrant(`${issuer.issuer}/token`, post, 'mail', grantContext(), { hint: aadstsHint }).catch(
+      (e: unknown) => e,
+    );
     expect(err).toMatchObject({ code: 'ERR_OAUTH', kind: 'configuration', error: 'invalid_client' });
     expect((err as OAuthError).hint).toBe('The client secret is invalid; check the secret configured on the device.');
     expect((err as OAuthError).message).toContain('AADSTS7000215');
@@ -83,7 +98,14 @@ describe('errors of the token endpoint hold nothing the request sent', () => {
   it('a device poll answered 200 with the echo as token_type ends the authorization without the device code in it', async () => {
     issuer.script[DEVICE_CODE_GRANT] = ['bad-200-echo'];
     const deviceCode = 'device-code-0123456789-abcdefghijklmnop';
-    const pending = { flow: 'device-code' as const, deviceCode, userCode: 'ABCD', verificationUri: 'http://127.0.0.1/', expiresAt: Date.now() + 60_000, intervalMs: 5_000 };
+    const pending = {
+      flow: 'device-code' as const,
+      deviceCode,
+      userCode: 'ABCD',
+      verificationUri: 'http://127.0.0.1/',
+      expiresAt: Date.now() + 60_000,
+      intervalMs: 5_000,
+    };
     const err = await pollDeviceToken(`${issuer.issuer}/token`, basic, pending, grantContext()).catch((e: unknown) => e);
     expect(err).toMatchObject({ code: 'ERR_AUTHORIZATION_FAILED', kind: 'definite', params: { reason: 'ERR_PROTOCOL' } });
     expectNoSecret(err, [deviceCode, SECRET]);
@@ -93,15 +115,25 @@ describe('errors of the token endpoint hold nothing the request sent', () => {
 describe('redactor', () => {
   it('removes a value, its URL-encoded and JSON-escaped forms, longest first', () => {
     const redact = redactor(['a "b"/c+d', 'abcdefgh', 'abcdefgh-longer']);
-    expect(redact('x a "b"/c+d y a%20%22b%22%2Fc%2Bd z a+%22b%22%2Fc%2Bd w a \\"b\\"/c+d')).toBe('x [redacted] y [redacted] z [redacted] w [redacted]');
+    expect(redact('x a "b"/c+d y a%20%22b%22%2Fc%2Bd z a+%22b%22%2Fc%2Bd w a \\"b\\"/c+d')).toBe(
+      'x [redacted] y [redacted] z [redacted] w [redacted]',
+    );
     expect(redact('abcdefgh-longer abcdefgh')).toBe('[redacted] [redacted]');
   });
 
   it('takes non-public form values and every part of a Basic header; public parameters stay', () => {
-    const body = new URLSearchParams({ grant_type: 'refresh_token', client_id: 'printer-app-id', scope: 'openid offline_access', refresh_token: 'rt-12345', short: 'x' });
+    const body = new URLSearchParams({
+      grant_type: 'refresh_token',
+      client_id: 'printer-app-id',
+      scope: 'openid offline_access',
+      refresh_token: 'rt-12345',
+      short: 'x',
+    });
     const header = `Basic ${Buffer.from('printer:s%2Bcret').toString('base64')}`;
     const secrets = sentSecrets(body, { authorization: header });
-    expect(secrets).toEqual(expect.arrayContaining(['rt-12345', header, header.slice(6), 'printer:s%2Bcret', 'printer:s+cret', 's%2Bcret', 's+cret']));
+    expect(secrets).toEqual(
+      expect.arrayContaining(['rt-12345', header, header.slice(6), 'printer:s%2Bcret', 'printer:s+cret', 's%2Bcret', 's+cret']),
+    );
     expect(secrets).not.toContain('printer-app-id');
     expect(secrets).not.toContain('openid offline_access');
     expect(secrets).not.toContain('x');

@@ -62,7 +62,13 @@ describe('redirect URI (RFC 6749 §3.1.2, RFC 8252 §7.3)', () => {
 
   it('createAuthorizationRequest refuses one too', () => {
     expect(() =>
-      createAuthorizationRequest({ authorizationEndpoint: 'https://issuer.example/authorize', clientId: 'c', redirectUri: 'http://printer.local/cb', scope: 'openid', now: 0 }),
+      createAuthorizationRequest({
+        authorizationEndpoint: 'https://issuer.example/authorize',
+        clientId: 'c',
+        redirectUri: 'http://printer.local/cb',
+        scope: 'openid',
+        now: 0,
+      }),
     ).toThrow(expect.objectContaining({ code: 'ERR_INVALID_REDIRECT_URI' }));
   });
 
@@ -70,13 +76,16 @@ describe('redirect URI (RFC 6749 §3.1.2, RFC 8252 §7.3)', () => {
     const agent = new CountingAgent();
     try {
       const adapters = [
-        oidc({ id: 'corp', issuer: 'https://login.corp.example', clientId: 'c', scopes: { smtp: 'mail', pop: 'mail', imap: 'mail' } }),
+        oidc({ id: 'corp', issuer: 'https://login.corp.example', clientId: 'c', scopes: { smtp: 'mail', pop3: 'mail', imap: 'mail' } }),
         microsoft365({ clientId: '11111111-2222-3333-4444-555555555555' }),
       ];
       for (const adapter of adapters) {
         for (const redirectUri of ['not a url', 'http://printer.local/cb', 'https://printer.example/cb#x']) {
           const err = await rejection(
-            adapter.startAuthorization({ protocol: 'smtp', account: 'a@b.example', flow: 'authorization-code', redirectUri }, grantContext({ dispatcher: agent })),
+            adapter.startAuthorization(
+              { protocol: 'smtp', account: 'a@b.example', flow: 'authorization-code', redirectUri },
+              grantContext({ dispatcher: agent }),
+            ),
           );
           expect(err).toMatchObject({ code: 'ERR_INVALID_REDIRECT_URI', kind: 'usage', params: { option: 'redirectUri' } });
         }

@@ -28,14 +28,44 @@ function openssl(args: string[], cwd: string): void {
 
 function makeCa(dir: string, name: string): void {
   openssl(
-    ['req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes', '-days', '3',
-      '-keyout', `${name}-ca.key`, '-out', `${name}-ca.pem`, '-subj', `/CN=mail-oauth ${name} test CA`,
-      '-addext', 'basicConstraints=critical,CA:TRUE', '-addext', 'keyUsage=critical,keyCertSign,cRLSign'],
+    [
+      'req',
+      '-x509',
+      '-newkey',
+      'ec',
+      '-pkeyopt',
+      'ec_paramgen_curve:prime256v1',
+      '-nodes',
+      '-days',
+      '3',
+      '-keyout',
+      `${name}-ca.key`,
+      '-out',
+      `${name}-ca.pem`,
+      '-subj',
+      `/CN=mail-oauth ${name} test CA`,
+      '-addext',
+      'basicConstraints=critical,CA:TRUE',
+      '-addext',
+      'keyUsage=critical,keyCertSign,cRLSign',
+    ],
     dir,
   );
   openssl(
-    ['req', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes', '-keyout', `${name}-server.key`,
-      '-out', `${name}-server.csr`, '-subj', '/CN=localhost'],
+    [
+      'req',
+      '-newkey',
+      'ec',
+      '-pkeyopt',
+      'ec_paramgen_curve:prime256v1',
+      '-nodes',
+      '-keyout',
+      `${name}-server.key`,
+      '-out',
+      `${name}-server.csr`,
+      '-subj',
+      '/CN=localhost',
+    ],
     dir,
   );
   writeFileSync(
@@ -43,8 +73,23 @@ function makeCa(dir: string, name: string): void {
     'subjectAltName=IP:127.0.0.1,IP:::1,DNS:localhost\nbasicConstraints=CA:FALSE\nkeyUsage=critical,digitalSignature,keyEncipherment\nextendedKeyUsage=serverAuth\n',
   );
   openssl(
-    ['x509', '-req', '-in', `${name}-server.csr`, '-CA', `${name}-ca.pem`, '-CAkey', `${name}-ca.key`, '-CAcreateserial',
-      '-days', '2', '-out', `${name}-server.pem`, '-extfile', `${name}-ext.cnf`],
+    [
+      'x509',
+      '-req',
+      '-in',
+      `${name}-server.csr`,
+      '-CA',
+      `${name}-ca.pem`,
+      '-CAkey',
+      `${name}-ca.key`,
+      '-CAcreateserial',
+      '-days',
+      '2',
+      '-out',
+      `${name}-server.pem`,
+      '-extfile',
+      `${name}-ext.cnf`,
+    ],
     dir,
   );
 }

@@ -5,7 +5,18 @@
  * IMAPS) listen on 127.0.0.1 only; test mail is delivered by writing into the user's Maildir.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { accessSync, chmodSync, chownSync, constants, mkdirSync, mkdtempSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import {
+  accessSync,
+  chmodSync,
+  chownSync,
+  constants,
+  mkdirSync,
+  mkdtempSync,
+  readFileSync,
+  renameSync,
+  rmSync,
+  writeFileSync,
+} from 'node:fs';
 import * as net from 'node:net';
 import { tmpdir, userInfo } from 'node:os';
 import { dirname, join } from 'node:path';
@@ -17,7 +28,8 @@ const here = dirname(fileURLToPath(import.meta.url));
 /** Where the dovecot binary is, or undefined when it is not installed. */
 export function findDovecot(): string | undefined {
   const override = process.env['DOVECOT_BIN'];
-  const candidates = override !== undefined && override !== '' ? [override] : ['/usr/sbin/dovecot', '/usr/local/sbin/dovecot', '/usr/bin/dovecot'];
+  const candidates =
+    override !== undefined && override !== '' ? [override] : ['/usr/sbin/dovecot', '/usr/local/sbin/dovecot', '/usr/bin/dovecot'];
   for (const candidate of candidates) {
     try {
       accessSync(candidate, constants.X_OK);
@@ -151,7 +163,9 @@ export async function startDovecot(options: DovecotOptions): Promise<DovecotPeer
     return `${user.toLowerCase()}:{PLAIN}${password}\n`;
   });
   writeFileSync(join(dir, 'passwd'), passwd.join(''), { mode: 0o644 });
-  writeFileSync(join(dir, 'dovecot-oauth2.conf.ext'), render(readFileSync(join(here, 'dovecot-oauth2.conf.ext'), 'utf8'), values), { mode: 0o644 });
+  writeFileSync(join(dir, 'dovecot-oauth2.conf.ext'), render(readFileSync(join(here, 'dovecot-oauth2.conf.ext'), 'utf8'), values), {
+    mode: 0o644,
+  });
   const addKey = (k: DovecotKey): void => {
     if (!/^[\w.-]+$/.test(k.kid)) throw new Error('kid must be a plain file name');
     writeFileSync(join(dir, 'keys/default/RS256', k.kid), k.publicKeyPem, { mode: 0o644 });
@@ -209,5 +223,7 @@ function deliverToMaildir(home: string, message: Buffer, root: boolean): void {
   const name = `${Date.now()}.M${process.pid}P${++sequence}.mail-oauth-test`;
   writeFileSync(join(maildir, 'tmp', name), message, { mode: 0o600 });
   renameSync(join(maildir, 'tmp', name), join(maildir, 'new', name));
-  if (root) for (const path of [home, maildir, ...['cur', 'new', 'tmp'].map((s) => join(maildir, s)), join(maildir, 'new', name)]) chownSync(path, 8, 8);
+  if (root)
+    for (const path of [home, maildir, ...['cur', 'new', 'tmp'].map((s) => join(maildir, s)), join(maildir, 'new', name)])
+      chownSync(path, 8, 8);
 }

@@ -7,7 +7,7 @@
  */
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo, Socket } from 'node:net';
-import { exportJWK, generateKeyPair, SignJWT, type CryptoKey } from 'jose';
+import { exportJWK, generateKeyPair, SignJWT } from 'jose';
 
 /** One request the issuer received. */
 export interface HostileRequest {
@@ -133,7 +133,7 @@ export async function startHostileIssuer(options: HostileIssuerOptions): Promise
             .setAudience(options.clientId)
             .setIssuedAt()
             .setExpirationTime('10m')
-            .sign(privateKey as CryptoKey);
+            .sign(privateKey);
           return json(res, 200, {
             access_token: `hostile-access-${serial}-${'a'.repeat(24)}`,
             token_type: 'Bearer',
@@ -178,9 +178,17 @@ function answer(res: ServerResponse, step: Exclude<TokenScript, 'ok' | 'short-li
       return json(res, 400, { error: 'authorization_pending', error_description: echo });
     case 'invalid-grant-echo':
       // The echo first on one line, so that a truncated message would keep a fragment of it.
-      return json(res, 400, { error: 'invalid_grant', error_description: echo.replace(/\n/g, ' | '), error_uri: `https://errors.example/?q=${encodeURIComponent(echo)}` });
+      return json(res, 400, {
+        error: 'invalid_grant',
+        error_description: echo.replace(/\n/g, ' | '),
+        error_uri: `https://errors.example/?q=${encodeURIComponent(echo)}`,
+      });
     case 'invalid-client-echo':
-      return json(res, 401, { error: 'invalid_client', error_description: `AADSTS7000215: Invalid client secret provided. ${echo.replace(/\n/g, ' | ')}`, error_codes: [7000215] });
+      return json(res, 401, {
+        error: 'invalid_client',
+        error_description: `AADSTS7000215: Invalid client secret provided. ${echo.replace(/\n/g, ' | ')}`,
+        error_codes: [7000215],
+      });
     case 'plain-500-echo':
       return void res.writeHead(500, { 'content-type': 'text/plain' }).end(echo);
     case 'json-400-echo':

@@ -89,7 +89,7 @@ export interface OidcServer {
  * @example
  * ```ts
  * const server = await startOidcServer({ accessTokenTtl: 2 });
- * const provider = oidc({ id: 'test', issuer: server.issuer, clientId: CLIENTS.public, scopes: { smtp: 'mail', pop: 'mail', imap: 'mail' } });
+ * const provider = oidc({ id: 'test', issuer: server.issuer, clientId: CLIENTS.public, scopes: { smtp: 'mail', pop3: 'mail', imap: 'mail' } });
  * ```
  */
 export async function startOidcServer(options: OidcServerOptions = {}): Promise<OidcServer> {
@@ -199,7 +199,8 @@ export async function startOidcServer(options: OidcServerOptions = {}): Promise<
     },
   });
   const count = (ctx: { oidc?: { params?: Record<string, unknown> } }): void => {
-    const grant = String(ctx.oidc?.params?.grant_type ?? '?');
+    const type = ctx.oidc?.params?.grant_type;
+    const grant = typeof type === 'string' ? type : '?';
     tokenRequests.set(grant, (tokenRequests.get(grant) ?? 0) + 1);
   };
   provider.on('grant.success', count);
@@ -215,7 +216,7 @@ export async function startOidcServer(options: OidcServerOptions = {}): Promise<
         try {
           const token = new URLSearchParams(body).get('token') ?? '';
           const { payload } = await jwtVerify(token, publicKey, { issuer });
-          const email = String(payload['email'] ?? '').toLowerCase();
+          const email = typeof payload['email'] === 'string' ? payload['email'].toLowerCase() : '';
           const grant = typeof payload['gid'] === 'string' ? await provider.Grant.find(payload['gid']) : undefined;
           if (grant !== undefined && accounts.has(email) && !disabled.has(email)) answer = { active: true, email, scope: MAIL_SCOPE };
         } catch {

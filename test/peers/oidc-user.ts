@@ -101,7 +101,12 @@ async function interact(jar: CookieJar, start: Page, account: string, decision: 
  * await completeDeviceFlow(server.issuer, pending.userCode, 'scanner@example.test');
  * ```
  */
-export async function completeDeviceFlow(issuer: string, userCode: string, account: string, decision: UserDecision = 'approve'): Promise<void> {
+export async function completeDeviceFlow(
+  issuer: string,
+  userCode: string,
+  account: string,
+  decision: UserDecision = 'approve',
+): Promise<void> {
   const jar = new CookieJar();
   const form = await send(jar, `${issuer}/device`);
   const entered = await send(jar, `${issuer}/device`, { xsrf: hidden(form.body, 'xsrf'), user_code: userCode });

@@ -33,7 +33,10 @@ export const postgresStatus: { available: boolean; required: boolean; message: s
   return {
     available: bin !== undefined,
     required,
-    message: bin !== undefined ? `PostgreSQL at ${bin}` : 'PostgreSQL is not installed (apt-get install postgresql): the PostgreSQL store tests are skipped',
+    message:
+      bin !== undefined
+        ? `PostgreSQL at ${bin}`
+        : 'PostgreSQL is not installed (apt-get install postgresql): the PostgreSQL store tests are skipped',
   };
 })();
 
@@ -99,7 +102,11 @@ export async function startPostgres(): Promise<PostgresPeer> {
   }
   chmodSync(dir, 0o700);
 
-  const init = spawnSync(join(bin, 'initdb'), ['-D', data, '-U', 'postgres', '-A', 'trust', '--no-sync', '-E', 'UTF8', '--locale=C'], { encoding: 'utf8', cwd: dir, ...user });
+  const init = spawnSync(join(bin, 'initdb'), ['-D', data, '-U', 'postgres', '-A', 'trust', '--no-sync', '-E', 'UTF8', '--locale=C'], {
+    encoding: 'utf8',
+    cwd: dir,
+    ...user,
+  });
   if (init.status !== 0) throw new Error(`initdb failed: ${init.stderr}`);
 
   const port = await freePort();
@@ -108,11 +115,28 @@ export async function startPostgres(): Promise<PostgresPeer> {
 
   const start = async (): Promise<void> => {
     log = '';
-    const started = spawn(join(bin, 'postgres'), [
-      '-D', data, '-p', String(port), '-k', dir,
-      '-c', 'listen_addresses=127.0.0.1', '-c', 'fsync=off', '-c', 'full_page_writes=off',
-      '-c', 'max_connections=200', '-c', 'shared_buffers=32MB',
-    ], { stdio: ['ignore', 'pipe', 'pipe'], cwd: dir, ...user });
+    const started = spawn(
+      join(bin, 'postgres'),
+      [
+        '-D',
+        data,
+        '-p',
+        String(port),
+        '-k',
+        dir,
+        '-c',
+        'listen_addresses=127.0.0.1',
+        '-c',
+        'fsync=off',
+        '-c',
+        'full_page_writes=off',
+        '-c',
+        'max_connections=200',
+        '-c',
+        'shared_buffers=32MB',
+      ],
+      { stdio: ['ignore', 'pipe', 'pipe'], cwd: dir, ...user },
+    );
     started.stdout?.on('data', (chunk: Buffer) => (log = (log + chunk.toString()).slice(-4000)));
     started.stderr?.on('data', (chunk: Buffer) => (log = (log + chunk.toString()).slice(-4000)));
     child = started;

@@ -99,11 +99,15 @@ export async function startSmtpPeer(options: SmtpPeerOptions): Promise<SmtpPeer>
         callback(Object.assign(new Error(options.authFailure.message), { responseCode: options.authFailure.responseCode }));
         return;
       }
-      valid(token, auth.username ?? '').then((ok) => {
-        if (ok) callback(null, { user: auth.username });
-        else if (options.plain535 === true) callback(Object.assign(new Error('5.7.3 Authentication unsuccessful'), { responseCode: 535 }));
-        else callback(null, { data: { status: '401', schemes: 'bearer', scope: 'mail' } });
-      }, (err: Error) => callback(err));
+      valid(token, auth.username ?? '').then(
+        (ok) => {
+          if (ok) callback(null, { user: auth.username });
+          else if (options.plain535 === true)
+            callback(Object.assign(new Error('5.7.3 Authentication unsuccessful'), { responseCode: 535 }));
+          else callback(null, { data: { status: '401', schemes: 'bearer', scope: 'mail' } });
+        },
+        (err: Error) => callback(err),
+      );
     },
     onData(stream, session, callback) {
       counts.dataStarted++;

@@ -60,7 +60,7 @@ describePostgres('a fleet on one PostgreSQL table', (peer) => {
     const old = await seed(peer().url, key, table, issuer);
     const open = () =>
       createMailOAuth({
-        providers: [oidc({ id: 'corp', issuer: issuer.issuer, clientId: 'fleet', scopes: { smtp: 'mail', pop: 'mail', imap: 'mail' } })],
+        providers: [oidc({ id: 'corp', issuer: issuer.issuer, clientId: 'fleet', scopes: { smtp: 'mail', pop3: 'mail', imap: 'mail' } })],
         store: postgresStore({ connectionString: peer().url, key, table }),
       });
     const [a, b] = await Promise.all([open(), open()]);
@@ -96,7 +96,13 @@ describePostgres('a fleet on one PostgreSQL table', (peer) => {
           const exited = new Promise((resolve) => child.once('exit', resolve));
           // A random point inside the renewal loop, not inside start-up: on a loaded machine a
           // fixed delay after start would often kill a process before it renews at all.
-          await lineOf(child, 'renewed').catch(() => undefined);
+          // (Under strict rotation a kill in the rotation→commit window leaves a dead token, so the
+          // others never renew: their first error, or two seconds, starts the clock instead.)
+          await Promise.race([
+            lineOf(child, 'renewed').catch(() => undefined),
+            lineOf(child, 'error').catch(() => undefined),
+            new Promise((resolve) => setTimeout(resolve, 2_000)),
+          ]);
           await new Promise((resolve) => setTimeout(resolve, Math.random() * 250));
           child.kill('SIGKILL');
           await exited;
@@ -115,21 +121,32 @@ describePostgres('a fleet on one PostgreSQL table', (peer) => {
     return { lost, kills: done, ms: Date.now() - started, refreshes: issuer.refreshes };
   }
 
-  it(`SIGKILL at random points (${KILLS} kills), refresh tokens valid for a grace period: no token is ever lost`, async () => {
-    const issuer = await issuerOf('grace');
-    const result = await killRun(issuer, KILLS);
-    console.log(`postgres kill test (grace): ${result.kills} kills, ${result.refreshes} refreshes, ${result.lost} lost, ${result.ms} ms`);
-    expect(result.refreshes).toBeGreaterThan(result.kills);
-    expect(issuer.rejected).toBe(0);
-    expect(result.lost).toBe(0);
-  }, 180_000);
+  // The durability runs are long; CI runs them once (Node 20), not again on every Node version.
+  it.skipIf(process.env.MAIL_OAUTH_SKIP_LONG === '1')(
+    `SIGKILL at random points (${KILLS} kills), refresh tokens valid for a grace period: no token is ever lost`,
+    async () => {
+      const issuer = await issuerOf('grace');
+      const result = await killRun(issuer, KILLS);
+      console.log(`postgres kill test (grace): ${result.kills} kills, ${result.refreshes} refreshes, ${result.lost} lost, ${result.ms} ms`);
+      expect(result.refreshes).toBeGreaterThan(result.kills);
+      expect(issuer.rejected).toBe(0);
+      expect(result.lost).toBe(0);
+    },
+    180_000,
+  );
 
-  it(`SIGKILL at random points (${STRICT_KILLS} kills), strict rotation: reports the loss rate of the rotation→commit window`, async () => {
-    const issuer = await issuerOf('strict');
-    const result = await killRun(issuer, STRICT_KILLS);
-    const rate = result.lost / result.kills;
-    console.log(`postgres kill test (strict): ${result.kills} kills, ${result.refreshes} refreshes, ${result.lost} lost (${(rate * 100).toFixed(1)} % of kills), ${result.ms} ms`);
-    // The window between the provider's answer and the commit is short: most kills land elsewhere.
-    expect(rate).toBeLessThan(0.5);
-  }, 180_000);
+  it.skipIf(process.env.MAIL_OAUTH_SKIP_LONG === '1')(
+    `SIGKILL at random points (${STRICT_KILLS} kills), strict rotation: reports the loss rate of the rotation→commit window`,
+    async () => {
+      const issuer = await issuerOf('strict');
+      const result = await killRun(issuer, STRICT_KILLS);
+      const rate = result.lost / result.kills;
+      console.log(
+        `postgres kill test (strict): ${result.kills} kills, ${result.refreshes} refreshes, ${result.lost} lost (${(rate * 100).toFixed(1)} % of kills), ${result.ms} ms`,
+      );
+      // The window between the provider's answer and the commit is short: most kills land elsewhere.
+      expect(rate).toBeLessThan(0.5);
+    },
+    180_000,
+  );
 });

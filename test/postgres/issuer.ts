@@ -21,7 +21,11 @@ export interface CountingIssuer {
   close(): Promise<void>;
 }
 
-export async function startCountingIssuer(options: { mode: 'strict' | 'grace'; graceMs?: number; delayMs?: number }): Promise<CountingIssuer> {
+export async function startCountingIssuer(options: {
+  mode: 'strict' | 'grace';
+  graceMs?: number;
+  delayMs?: number;
+}): Promise<CountingIssuer> {
   const graceMs = options.graceMs ?? 60_000;
   // refresh token → until when it is accepted (Infinity: the current one of its grant)
   const refreshTokens = new Map<string, number>();
@@ -34,7 +38,6 @@ export async function startCountingIssuer(options: { mode: 'strict' | 'grace'; g
   };
   const valid = (token: string): boolean => (refreshTokens.get(token) ?? 0) > Date.now();
 
-  let server: Server;
   const state: CountingIssuer = {
     issuer: '',
     refreshes: 0,
@@ -44,7 +47,7 @@ export async function startCountingIssuer(options: { mode: 'strict' | 'grace'; g
     valid,
     close: () => new Promise((resolve) => server.close(() => resolve())),
   };
-  server = createServer((req, res) => {
+  const server: Server = createServer((req, res) => {
     let body = '';
     req.on('data', (chunk: Buffer) => (body += chunk.toString()));
     req.on('end', () => {

@@ -26,7 +26,7 @@ describePostgres('postgresStore across a database restart', (peer) => {
     const store = postgresStore({ connectionString: peer().url, key, table, statementTimeoutMs: 1_000 });
     const other = postgresStore({ connectionString: peer().url, key, table });
     const device = await createMailOAuth({
-      providers: [oidc({ id: 'corp', issuer: issuer.issuer, clientId: 'fleet', scopes: { smtp: 'mail', pop: 'mail', imap: 'mail' } })],
+      providers: [oidc({ id: 'corp', issuer: issuer.issuer, clientId: 'fleet', scopes: { smtp: 'mail', pop3: 'mail', imap: 'mail' } })],
       store,
     });
     const page = device.page('smtp.services');
@@ -61,13 +61,24 @@ describePostgres('postgresStore across a database restart', (peer) => {
     await peer().start();
     const heardBefore = heard.length;
     // The pool reconnects on the next call; no restart of the service is needed.
-    await expect.poll(() => store.get('probe').then(() => 'ok', (err: StoreError) => err.code), { timeout: 10_000, interval: 200 }).toBe('ok');
+    await expect
+      .poll(
+        () =>
+          store.get('probe').then(
+            () => 'ok',
+            (err: StoreError) => err.code,
+          ),
+        { timeout: 10_000, interval: 200 },
+      )
+      .toBe('ok');
     const renewed = await page.renewRejectedToken(before);
     expect(renewed).not.toBe(before);
     expect(issuer.refreshes).toBe(1);
     expect(((await other.get(SCOPE)) as { tokens: { accessToken: string } }).tokens.accessToken).toBe(renewed);
     // The listener is back too: writes made after the restart are heard again.
-    await expect.poll(async () => (await other.set('probe', { n: 2 }), heard.length), { timeout: 10_000, interval: 300 }).toBeGreaterThan(heardBefore);
+    await expect
+      .poll(async () => (await other.set('probe', { n: 2 }), heard.length), { timeout: 10_000, interval: 300 })
+      .toBeGreaterThan(heardBefore);
 
     await device.close();
     await other.close?.();

@@ -19,7 +19,7 @@ describePostgres('postgresStore', (peer) => {
   testStore('postgresStore (borrowed pool, own schema)', () => {
     const pool = new pg.Pool({ connectionString: peer().url, max: 4 });
     const store = postgresStore({ pool, key, schema: 'fleet_a', table: freshTable() });
-    return ready({ ...store, close: async () => (await store.close?.(), await pool.end()) } as TokenStore);
+    return ready({ ...store, close: async () => (await store.close?.(), await pool.end()) });
   });
 
   const opened: Array<{ close(): Promise<void> }> = [];
@@ -27,7 +27,7 @@ describePostgres('postgresStore', (peer) => {
     await Promise.all(opened.splice(0).map((store) => store.close()));
   });
   const open = (options: Partial<Parameters<typeof postgresStore>[0]> = {}): TokenStore => {
-    const store = postgresStore({ connectionString: peer().url, key, table: freshTable(), ...options } as Parameters<typeof postgresStore>[0]);
+    const store = postgresStore({ connectionString: peer().url, key, table: freshTable(), ...options });
     opened.push({ close: async () => store.close?.() });
     return store;
   };
@@ -35,7 +35,7 @@ describePostgres('postgresStore', (peer) => {
     const client = new pg.Client({ connectionString: peer().url });
     await client.connect();
     try {
-      return (await client.query(text, values)).rows;
+      return (await client.query<Record<string, unknown>>(text, values)).rows;
     } finally {
       await client.end();
     }
@@ -213,11 +213,23 @@ describePostgres('postgresStore', (peer) => {
   });
 
   it('puts no token, key or password in an error', async () => {
-    const store = postgresStore({ connectionString: `postgres://postgres:hunter2-SECRET@127.0.0.1:${peer().port}/no_such_db`, key, table: freshTable() });
+    const store = postgresStore({
+      connectionString: `postgres://postgres:hunter2-SECRET@127.0.0.1:${peer().port}/no_such_db`,
+      key,
+      table: freshTable(),
+    });
     const error = await errorOf(() => store.set('k', { refreshToken }));
     expect(error.code).toBe('ERR_STORE_WRITE');
     const cause = error.cause as Error;
-    const text = [error.message, error.hint, JSON.stringify(error), String(error.stack), cause.message, String(cause.stack), JSON.stringify(cause)].join('\n');
+    const text = [
+      error.message,
+      error.hint,
+      JSON.stringify(error),
+      String(error.stack),
+      cause.message,
+      String(cause.stack),
+      JSON.stringify(cause),
+    ].join('\n');
     for (const secret of [refreshToken, 'hunter2', Buffer.from(key).toString('hex')]) expect(text).not.toContain(secret);
     expect(error).toBeInstanceOf(MailOAuthError);
     await store.close?.();

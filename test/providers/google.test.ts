@@ -17,7 +17,6 @@ const JSON_HEADERS = { headers: { 'content-type': 'application/json; charset=utf
 
 let agent: MockAgent;
 
-
 beforeEach(() => {
   agent = new MockAgent();
   agent.disableNetConnect();
@@ -67,12 +66,28 @@ describe('google adapter', () => {
       .get(OAUTH2)
       .intercept({ path: '/token', method: 'POST', body: (b: string) => ((sent = b), true) })
       .reply(200, { access_token: 'new-at', expires_in: '3599', scope: 'https://mail.google.com/', token_type: 'Bearer' }, JSON_HEADERS);
-    const held: TokenSet = { accessToken: 'old', refreshToken: 'keep-me', tokenType: 'Bearer', expiresAt: 0, flow: 'authorization-code', account: ACCOUNT };
+    const held: TokenSet = {
+      accessToken: 'old',
+      refreshToken: 'keep-me',
+      tokenType: 'Bearer',
+      expiresAt: 0,
+      flow: 'authorization-code',
+      account: ACCOUNT,
+    };
     const before = Date.now();
-    const renewed = await google({ clientId: 'cid', clientSecret: 'cs' }).refresh(held, { protocol: 'smtp', account: ACCOUNT, flow: 'authorization-code' }, grantContext({ dispatcher: agent }));
+    const renewed = await google({ clientId: 'cid', clientSecret: 'cs' }).refresh(
+      held,
+      { protocol: 'smtp', account: ACCOUNT, flow: 'authorization-code' },
+      grantContext({ dispatcher: agent }),
+    );
     expect(renewed).toMatchObject({ accessToken: 'new-at', refreshToken: 'keep-me', account: ACCOUNT });
     expect(renewed.expiresAt).toBeGreaterThanOrEqual(before + 3_599_000);
-    expect(Object.fromEntries(new URLSearchParams(sent))).toEqual({ grant_type: 'refresh_token', refresh_token: 'keep-me', client_id: 'cid', client_secret: 'cs' });
+    expect(Object.fromEntries(new URLSearchParams(sent))).toEqual({
+      grant_type: 'refresh_token',
+      refresh_token: 'keep-me',
+      client_id: 'cid',
+      client_secret: 'cs',
+    });
   });
 
   it('revokes the refresh token at Google on delete', async () => {
@@ -88,9 +103,14 @@ describe('google adapter', () => {
   });
 
   it('a revocation answered 503 is transient', async () => {
-    agent.get(OAUTH2).intercept({ path: '/revoke', method: 'POST' }).reply(503, 'busy', { headers: { 'content-type': 'text/plain' } });
+    agent
+      .get(OAUTH2)
+      .intercept({ path: '/revoke', method: 'POST' })
+      .reply(503, 'busy', { headers: { 'content-type': 'text/plain' } });
     const held: TokenSet = { accessToken: 'at', tokenType: 'Bearer', expiresAt: 0, flow: 'authorization-code' };
-    expect(await rejection(google({ clientId: 'cid' }).revoke?.(held, grantContext({ dispatcher: agent })) ?? Promise.resolve())).toMatchObject({
+    expect(
+      await rejection(google({ clientId: 'cid' }).revoke?.(held, grantContext({ dispatcher: agent })) ?? Promise.resolve()),
+    ).toMatchObject({
       code: 'ERR_HTTP',
       kind: 'transient',
     });
@@ -102,10 +122,24 @@ describe("Google's device endpoint (documented answers, non-mail scopes)", () =>
     agent
       .get(OAUTH2)
       .intercept({ path: '/device/code', method: 'POST' })
-      .reply(200, { device_code: 'dc', user_code: 'GQVQ-JKEC', verification_url: 'https://www.google.com/device', expires_in: 1800, interval: 5 }, JSON_HEADERS);
+      .reply(
+        200,
+        { device_code: 'dc', user_code: 'GQVQ-JKEC', verification_url: 'https://www.google.com/device', expires_in: 1800, interval: 5 },
+        JSON_HEADERS,
+      );
     const before = Date.now();
-    const pending = await startDeviceAuthorization(`${OAUTH2}/device/code`, { method: 'none', clientId: 'cid' }, 'email', grantContext({ dispatcher: agent }));
-    expect(pending).toMatchObject({ flow: 'device-code', userCode: 'GQVQ-JKEC', verificationUri: 'https://www.google.com/device', intervalMs: 5_000 });
+    const pending = await startDeviceAuthorization(
+      `${OAUTH2}/device/code`,
+      { method: 'none', clientId: 'cid' },
+      'email',
+      grantContext({ dispatcher: agent }),
+    );
+    expect(pending).toMatchObject({
+      flow: 'device-code',
+      userCode: 'GQVQ-JKEC',
+      verificationUri: 'https://www.google.com/device',
+      intervalMs: 5_000,
+    });
     expect(pending.expiresAt).toBeGreaterThanOrEqual(before + 1_800_000);
   });
 
@@ -115,7 +149,12 @@ describe("Google's device endpoint (documented answers, non-mail scopes)", () =>
       .intercept({ path: '/device/code', method: 'POST' })
       .reply(400, { error: 'invalid_scope', error_description: 'Invalid device flow scope: https://mail.google.com/' }, JSON_HEADERS);
     const err = await rejection(
-      startDeviceAuthorization(`${OAUTH2}/device/code`, { method: 'none', clientId: 'cid' }, 'https://mail.google.com/', grantContext({ dispatcher: agent })),
+      startDeviceAuthorization(
+        `${OAUTH2}/device/code`,
+        { method: 'none', clientId: 'cid' },
+        'https://mail.google.com/',
+        grantContext({ dispatcher: agent }),
+      ),
     );
     expect(err).toMatchObject({ code: 'ERR_OAUTH', kind: 'configuration', error: 'invalid_scope' });
   });
@@ -150,13 +189,21 @@ describe('google service account (JWT bearer) against a local token endpoint', (
       expect(adapter.flows).toEqual(['authorization-code', 'jwt-bearer']);
       const request: AuthorizationRequest = { protocol: 'smtp', account: ACCOUNT, flow: 'jwt-bearer' };
       const start = await adapter.startAuthorization(request, grantContext());
-      expect(start).toEqual({ kind: 'tokens', tokens: expect.objectContaining({ accessToken: 'sa-token-1', flow: 'jwt-bearer', account: ACCOUNT }) });
+      expect(start).toEqual({
+        kind: 'tokens',
+        // eslint-disable-next-line @typescript-eslint/no-unsafe-assignment -- vitest types its asymmetric matchers (expect.any, expect.objectContaining, ...) as any
+        tokens: expect.objectContaining({ accessToken: 'sa-token-1', flow: 'jwt-bearer', account: ACCOUNT }),
+      });
       if (start.kind !== 'tokens') return;
       expect(start.tokens.refreshToken).toBeUndefined();
 
       const assertion = assertions[0] ?? '';
       expect(decodeProtectedHeader(assertion)).toMatchObject({ alg: 'RS256', kid: 'key-1' });
-      const { payload } = await jwtVerify(assertion, publicKey, { issuer: 'printer@project.iam.gserviceaccount.com', audience: tokenUri, subject: ACCOUNT });
+      const { payload } = await jwtVerify(assertion, publicKey, {
+        issuer: 'printer@project.iam.gserviceaccount.com',
+        audience: tokenUri,
+        subject: ACCOUNT,
+      });
       expect(payload.scope).toBe('https://mail.google.com/');
 
       const renewed = await adapter.refresh(start.tokens, request, grantContext());

@@ -46,7 +46,13 @@ function idToken(claims: Record<string, unknown>, tid = TID): Promise<string> {
     .sign(signingKey);
 }
 
-function interceptToken(tenant: string, status: number, body: Record<string, unknown>, headers: Record<string, string> = {}, seen?: (body: string) => void): void {
+function interceptToken(
+  tenant: string,
+  status: number,
+  body: Record<string, unknown>,
+  headers: Record<string, string> = {},
+  seen?: (body: string) => void,
+): void {
   agent
     .get(LOGIN)
     .intercept({
@@ -61,9 +67,12 @@ function interceptToken(tenant: string, status: number, body: Record<string, unk
 }
 
 function interceptKeys(tenant = 'organizations'): void {
-  agent.get(LOGIN).intercept({ path: `/${tenant}/discovery/v2.0/keys`, method: 'GET' }).reply(200, { keys: [jwk] }, JSON_HEADERS).persist();
+  agent
+    .get(LOGIN)
+    .intercept({ path: `/${tenant}/discovery/v2.0/keys`, method: 'GET' })
+    .reply(200, { keys: [jwk] }, JSON_HEADERS)
+    .persist();
 }
-
 
 beforeAll(async () => {
   const pair = await generateKeyPair('RS256', { extractable: true });
@@ -88,15 +97,31 @@ describe('microsoft365: endpoints, scopes and servers', () => {
       .intercept({ path: '/contoso.onmicrosoft.com/oauth2/v2.0/devicecode', method: 'POST', body: (b: string) => ((sent = b), true) })
       .reply(
         200,
-        { user_code: 'ABCD-EFGH', device_code: 'dc', verification_uri: 'https://microsoft.com/devicelogin', expires_in: 900, interval: 5, message: 'To sign in…' },
+        {
+          user_code: 'ABCD-EFGH',
+          device_code: 'dc',
+          verification_uri: 'https://microsoft.com/devicelogin',
+          expires_in: 900,
+          interval: 5,
+          message: 'To sign in…',
+        },
         JSON_HEADERS,
       );
-    agent.get(LOGIN).intercept({ path: '/contoso.onmicrosoft.com/discovery/v2.0/keys', method: 'GET' }).reply(200, { keys: [jwk] }, JSON_HEADERS);
+    agent
+      .get(LOGIN)
+      .intercept({ path: '/contoso.onmicrosoft.com/discovery/v2.0/keys', method: 'GET' })
+      .reply(200, { keys: [jwk] }, JSON_HEADERS);
     const adapter = microsoft365({ clientId: CLIENT_ID, tenant: 'contoso.onmicrosoft.com' });
     const start = await adapter.startAuthorization(request, grantContext({ dispatcher: agent }));
     expect(start).toEqual({
       kind: 'pending',
-      pending: expect.objectContaining({ flow: 'device-code', userCode: 'ABCD-EFGH', verificationUri: 'https://microsoft.com/devicelogin', intervalMs: 5_000 }),
+      // eslint-disable-next-line @typescript-eslint/no-unsafe-assignment -- vitest types its asymmetric matchers (expect.any, expect.objectContaining, ...) as any
+      pending: expect.objectContaining({
+        flow: 'device-code',
+        userCode: 'ABCD-EFGH',
+        verificationUri: 'https://microsoft.com/devicelogin',
+        intervalMs: 5_000,
+      }),
     });
     if (start.kind === 'pending') expect(start.pending).not.toHaveProperty('verificationUriComplete');
     const params = new URLSearchParams(sent);
@@ -105,9 +130,17 @@ describe('microsoft365: endpoints, scopes and servers', () => {
   });
 
   it('knows each cloud: login host, scopes, mail servers', async () => {
-    expect(microsoft365({ clientId: CLIENT_ID }).mailServer('smtp')).toEqual({ host: 'smtp.office365.com', port: 587, security: 'starttls' });
+    expect(microsoft365({ clientId: CLIENT_ID }).mailServer('smtp')).toEqual({
+      host: 'smtp.office365.com',
+      port: 587,
+      security: 'starttls',
+    });
     expect(microsoft365({ clientId: CLIENT_ID }).mailServer('pop3')).toEqual({ host: 'outlook.office365.com', port: 995, security: 'tls' });
-    expect(microsoft365({ clientId: CLIENT_ID, cloud: 'usgov' }).mailServer('imap')).toEqual({ host: 'outlook.office365.us', port: 993, security: 'tls' });
+    expect(microsoft365({ clientId: CLIENT_ID, cloud: 'usgov' }).mailServer('imap')).toEqual({
+      host: 'outlook.office365.us',
+      port: 993,
+      security: 'tls',
+    });
     expect(microsoft365({ clientId: CLIENT_ID, cloud: 'usgov-dod' }).mailServer('pop3')?.host).toBe('outlook-dod.office365.us');
 
     let sent = '';
@@ -116,15 +149,26 @@ describe('microsoft365: endpoints, scopes and servers', () => {
       .intercept({ path: '/organizations/oauth2/v2.0/token', method: 'POST', body: (b: string) => ((sent = b), true) })
       .reply(200, { access_token: 'at', token_type: 'Bearer', expires_in: '3599', refresh_token: 'rt2' }, JSON_HEADERS);
     const china = microsoft365({ clientId: CLIENT_ID, cloud: 'china' });
-    const held: TokenSet = { accessToken: 'a', refreshToken: 'rt1', tokenType: 'Bearer', expiresAt: 0, flow: 'device-code', account: ACCOUNT };
+    const held: TokenSet = {
+      accessToken: 'a',
+      refreshToken: 'rt1',
+      tokenType: 'Bearer',
+      expiresAt: 0,
+      flow: 'device-code',
+      account: ACCOUNT,
+    };
     const renewed = await china.refresh(held, { ...request, protocol: 'imap' }, grantContext({ dispatcher: agent }));
     expect(renewed.refreshToken).toBe('rt2');
     expect(renewed.account).toBe(ACCOUNT);
-    expect(new URLSearchParams(sent).get('scope')).toBe('openid email profile offline_access https://partner.outlook.cn/IMAP.AccessAsUser.All');
+    expect(new URLSearchParams(sent).get('scope')).toBe(
+      'openid email profile offline_access https://partner.outlook.cn/IMAP.AccessAsUser.All',
+    );
   });
 
   it('refuses a malformed tenant and an empty client id as configuration errors', () => {
-    expect(() => microsoft365({ clientId: CLIENT_ID, tenant: 'a/b' })).toThrow(expect.objectContaining({ code: 'ERR_INVALID_OPTION', kind: 'configuration' }));
+    expect(() => microsoft365({ clientId: CLIENT_ID, tenant: 'a/b' })).toThrow(
+      expect.objectContaining({ code: 'ERR_INVALID_OPTION', kind: 'usage' }),
+    );
     expect(() => microsoft365({ clientId: '' })).toThrow(expect.objectContaining({ code: 'ERR_INVALID_OPTION' }));
   });
 
@@ -137,10 +181,15 @@ describe('microsoft365: endpoints, scopes and servers', () => {
 });
 
 describe('microsoft365: device polling with documented answers', () => {
-  const poll = (adapter = microsoft365({ clientId: CLIENT_ID })) => adapter.pollDeviceAuthorization(pending, request, grantContext({ dispatcher: agent }));
+  const poll = (adapter = microsoft365({ clientId: CLIENT_ID })) =>
+    adapter.pollDeviceAuthorization(pending, request, grantContext({ dispatcher: agent }));
 
   it('authorization_pending → pending, slow_down → slow-down', async () => {
-    interceptToken('organizations', 400, { error: 'authorization_pending', error_description: 'AADSTS70016: OAuth 2.0 device flow error. Authorization is pending.', error_codes: [70016] });
+    interceptToken('organizations', 400, {
+      error: 'authorization_pending',
+      error_description: 'AADSTS70016: OAuth 2.0 device flow error. Authorization is pending.',
+      error_codes: [70016],
+    });
     expect(await poll()).toEqual({ kind: 'pending' });
     interceptToken('organizations', 400, { error: 'slow_down', error_codes: [] });
     expect(await poll()).toEqual({ kind: 'slow-down' });
@@ -155,7 +204,13 @@ describe('microsoft365: device polling with documented answers', () => {
     });
     const err = await rejection(poll());
     expect(err).toBeInstanceOf(OAuthError);
-    expect(err).toMatchObject({ code: 'ERR_AUTHORIZATION_DENIED', kind: 'definite', error: 'authorization_declined', errorUri: 'https://login.microsoftonline.com/error?code=70000', status: 400 });
+    expect(err).toMatchObject({
+      code: 'ERR_AUTHORIZATION_DENIED',
+      kind: 'definite',
+      error: 'authorization_declined',
+      errorUri: 'https://login.microsoftonline.com/error?code=70000',
+      status: 400,
+    });
   });
 
   it('expired_token → ERR_AUTHORIZATION_EXPIRED', async () => {
@@ -175,14 +230,28 @@ describe('microsoft365: device polling with documented answers', () => {
 
   it('tokens with a valid ID token from the {tenantid} issuer: account taken from it', async () => {
     interceptKeys();
-    interceptToken('organizations', 200, { access_token: 'at', refresh_token: 'rt', token_type: 'Bearer', expires_in: 3599, id_token: await idToken({}) });
+    interceptToken('organizations', 200, {
+      access_token: 'at',
+      refresh_token: 'rt',
+      token_type: 'Bearer',
+      expires_in: 3599,
+      id_token: await idToken({}),
+    });
     const result = await poll();
-    expect(result).toEqual({ kind: 'tokens', tokens: expect.objectContaining({ accessToken: 'at', refreshToken: 'rt', account: ACCOUNT, flow: 'device-code' }) });
+    expect(result).toEqual({
+      kind: 'tokens',
+      // eslint-disable-next-line @typescript-eslint/no-unsafe-assignment -- vitest types its asymmetric matchers (expect.any, expect.objectContaining, ...) as any
+      tokens: expect.objectContaining({ accessToken: 'at', refreshToken: 'rt', account: ACCOUNT, flow: 'device-code' }),
+    });
   });
 
   it('another signed-in account → ERR_ACCOUNT_MISMATCH naming both', async () => {
     interceptKeys();
-    interceptToken('organizations', 200, { access_token: 'at', token_type: 'Bearer', id_token: await idToken({ preferred_username: 'admin@contoso.com' }) });
+    interceptToken('organizations', 200, {
+      access_token: 'at',
+      token_type: 'Bearer',
+      id_token: await idToken({ preferred_username: 'admin@contoso.com' }),
+    });
     const err = await rejection(poll());
     expect(err).toMatchObject({ code: 'ERR_ACCOUNT_MISMATCH', params: { expected: ACCOUNT, actual: 'admin@contoso.com' } });
   });
@@ -216,7 +285,14 @@ describe('microsoft365: device polling with documented answers', () => {
 });
 
 describe('microsoft365: refresh errors by the error field, hints by AADSTS number', () => {
-  const held: TokenSet = { accessToken: 'a', refreshToken: 'r', tokenType: 'Bearer', expiresAt: 0, flow: 'authorization-code', account: ACCOUNT };
+  const held: TokenSet = {
+    accessToken: 'a',
+    refreshToken: 'r',
+    tokenType: 'Bearer',
+    expiresAt: 0,
+    flow: 'authorization-code',
+    account: ACCOUNT,
+  };
   const refresh = () => microsoft365({ clientId: CLIENT_ID }).refresh(held, request, grantContext({ dispatcher: agent }));
 
   it.each([
@@ -256,13 +332,38 @@ describe('microsoft365: client credentials with a certificate', () => {
 
   it('signs a client assertion with x5t#S256 for the token endpoint and asks for .default', async () => {
     dir = mkdtempSync(join(tmpdir(), 'mail-oauth-ms-cert-'));
-    execFileSync('openssl', ['req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-days', '1', '-subj', '/CN=printer', '-keyout', join(dir, 'k.pem'), '-out', join(dir, 'c.pem')], { stdio: 'ignore' });
+    execFileSync(
+      'openssl',
+      [
+        'req',
+        '-x509',
+        '-newkey',
+        'rsa:2048',
+        '-nodes',
+        '-days',
+        '1',
+        '-subj',
+        '/CN=printer',
+        '-keyout',
+        join(dir, 'k.pem'),
+        '-out',
+        join(dir, 'c.pem'),
+      ],
+      { stdio: 'ignore' },
+    );
     const certificate = { privateKey: readFileSync(join(dir, 'k.pem'), 'utf8'), certificate: readFileSync(join(dir, 'c.pem'), 'utf8') };
     let sent = '';
     interceptToken('contoso.com', 200, { access_token: 'app-token', token_type: 'Bearer', expires_in: 3599 }, {}, (b) => (sent = b));
     const adapter = microsoft365({ clientId: CLIENT_ID, tenant: 'contoso.com', certificate });
-    const start = await adapter.startAuthorization({ protocol: 'pop3', account: ACCOUNT, flow: 'client-credentials' }, grantContext({ dispatcher: agent }));
-    expect(start).toEqual({ kind: 'tokens', tokens: expect.objectContaining({ accessToken: 'app-token', flow: 'client-credentials', account: ACCOUNT }) });
+    const start = await adapter.startAuthorization(
+      { protocol: 'pop3', account: ACCOUNT, flow: 'client-credentials' },
+      grantContext({ dispatcher: agent }),
+    );
+    expect(start).toEqual({
+      kind: 'tokens',
+      // eslint-disable-next-line @typescript-eslint/no-unsafe-assignment -- vitest types its asymmetric matchers (expect.any, expect.objectContaining, ...) as any
+      tokens: expect.objectContaining({ accessToken: 'app-token', flow: 'client-credentials', account: ACCOUNT }),
+    });
 
     const params = new URLSearchParams(sent);
     expect(params.get('grant_type')).toBe('client_credentials');

@@ -19,7 +19,7 @@ import { rejection } from '../helpers/rejection.js';
 const ACCOUNT = 'scanner@example.test';
 const OTHER = 'admin@example.test';
 const REDIRECT = 'http://127.0.0.1:48123/callback';
-const scopes = { smtp: 'mail', pop: 'mail', imap: 'mail' };
+const scopes = { smtp: 'mail', pop3: 'mail', imap: 'mail' };
 // The peer issues 2-second tokens to exercise expiry; a real device refuses anything under 30 s.
 const http = { minTokenLifetimeMs: 1_000 };
 
@@ -27,7 +27,6 @@ let server: OidcServer;
 let adapter: ProviderAdapter;
 let certDir: string;
 let certificate: { privateKey: string; certificate: string };
-
 
 function deviceRequest(account = ACCOUNT): AuthorizationRequest {
   return { protocol: 'smtp', account, flow: 'device-code' };
@@ -58,11 +57,29 @@ async function deviceTokens(signIn = ACCOUNT, account = ACCOUNT): Promise<TokenS
 
 beforeAll(async () => {
   certDir = mkdtempSync(join(tmpdir(), 'mail-oauth-cert-'));
-  execFileSync('openssl', [
-    'req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-days', '1', '-subj', '/CN=mail-oauth-test',
-    '-keyout', join(certDir, 'key.pem'), '-out', join(certDir, 'cert.pem'),
-  ], { stdio: 'ignore' });
-  certificate = { privateKey: readFileSync(join(certDir, 'key.pem'), 'utf8'), certificate: readFileSync(join(certDir, 'cert.pem'), 'utf8') };
+  execFileSync(
+    'openssl',
+    [
+      'req',
+      '-x509',
+      '-newkey',
+      'rsa:2048',
+      '-nodes',
+      '-days',
+      '1',
+      '-subj',
+      '/CN=mail-oauth-test',
+      '-keyout',
+      join(certDir, 'key.pem'),
+      '-out',
+      join(certDir, 'cert.pem'),
+    ],
+    { stdio: 'ignore' },
+  );
+  certificate = {
+    privateKey: readFileSync(join(certDir, 'key.pem'), 'utf8'),
+    certificate: readFileSync(join(certDir, 'cert.pem'), 'utf8'),
+  };
   const publicJwk = { ...(await exportJWK(createPublicKey(certificate.privateKey))), alg: 'PS256', use: 'sig' };
   server = await startOidcServer({ accessTokenTtl: 2, assertionClientJwks: [publicJwk] });
   adapter = oidc({ id: 'test', issuer: server.issuer, clientId: CLIENTS.public, scopes, http });
@@ -160,11 +177,11 @@ describe('oidc adapter against oidc-provider: authorization code + PKCE', () => 
     }
   });
 
-  it('a cancelled loopback wait rejects with ERR_AUTHORIZATION_CANCELLED', async () => {
+  it('a cancelled loopback wait rejects with ERR_ABORTED', async () => {
     const controller = new AbortController();
     const listener = await startLoopbackListener({ signal: controller.signal });
     controller.abort();
-    expect(await rejection(listener.callback)).toMatchObject({ code: 'ERR_AUTHORIZATION_CANCELLED' });
+    expect(await rejection(listener.callback)).toMatchObject({ code: 'ERR_ABORTED' });
   });
 
   it('refuses a redirect with another state, and still completes with the right one', async () => {
@@ -192,7 +209,7 @@ describe('oidc adapter against oidc-provider: authorization code + PKCE', () => 
     // The issuer advertises RFC 9207, so a well-formed redirect carries its `iss`.
     const url = `${REDIRECT}?state=${pending.state}&iss=${encodeURIComponent(server.issuer)}`;
     const err = await rejection(adapter.completeAuthorization(pending, url, redirectRequest(), grantContext()));
-    expect(err.code).toBe('ERR_AUTHORIZATION_FAILED');
+    expect(err.code).toBe('ERR_PROTOCOL');
   });
 
   it('refuses a different signed-in account', async () => {
@@ -274,7 +291,9 @@ describe('oidc adapter against oidc-provider: client credentials', () => {
   });
 
   it('a public client refuses client credentials before any request', async () => {
-    const err = await rejection(adapter.startAuthorization({ protocol: 'smtp', account: ACCOUNT, flow: 'client-credentials' }, grantContext()));
+    const err = await rejection(
+      adapter.startAuthorization({ protocol: 'smtp', account: ACCOUNT, flow: 'client-credentials' }, grantContext()),
+    );
     expect(err.code).toBe('ERR_FLOW_UNSUPPORTED');
     expect(err.kind).toBe('configuration');
   });

@@ -67,14 +67,22 @@ function counter(): { count: number } {
 
 /** Keys, and one token answer whose ID token is minted when the request arrives. */
 function interceptMicrosoft(tenant: string, token: () => Promise<string>, calls = counter()): { count: number } {
-  agent.get(LOGIN).intercept({ path: `/${tenant}/discovery/v2.0/keys`, method: 'GET' }).reply(200, { keys: [jwk] }, JSON_HEADERS).persist();
+  agent
+    .get(LOGIN)
+    .intercept({ path: `/${tenant}/discovery/v2.0/keys`, method: 'GET' })
+    .reply(200, { keys: [jwk] }, JSON_HEADERS)
+    .persist();
   agent
     .get(LOGIN)
     .intercept({ path: `/${tenant}/oauth2/v2.0/token`, method: 'POST' })
-    .reply(200, async () => {
-      calls.count++;
-      return { access_token: 'at', token_type: 'Bearer', expires_in: 3599, refresh_token: 'rt', id_token: await token() };
-    }, JSON_HEADERS);
+    .reply(
+      200,
+      async () => {
+        calls.count++;
+        return { access_token: 'at', token_type: 'Bearer', expires_in: 3599, refresh_token: 'rt', id_token: await token() };
+      },
+      JSON_HEADERS,
+    );
   return calls;
 }
 
@@ -87,23 +95,38 @@ async function start(adapter: ProviderAdapter): Promise<RedirectPending> {
   return started.pending;
 }
 
-const callback = (pending: RedirectPending, iss: string): string => `${REDIRECT}?code=the-code&state=${pending.state}&iss=${encodeURIComponent(iss)}`;
+const callback = (pending: RedirectPending, iss: string): string =>
+  `${REDIRECT}?code=the-code&state=${pending.state}&iss=${encodeURIComponent(iss)}`;
 
 describe("microsoft365: the redirect's iss against the {tenantid} issuer", () => {
   it('organizations: an iss naming the tenant of the ID token completes', async () => {
     const adapter = microsoft365({ clientId: CLIENT_ID });
-    interceptMicrosoft('organizations', () => idToken({ issuer: `${LOGIN}/${TID}/v2.0`, claims: { tid: TID, preferred_username: ACCOUNT } }));
+    interceptMicrosoft('organizations', () =>
+      idToken({ issuer: `${LOGIN}/${TID}/v2.0`, claims: { tid: TID, preferred_username: ACCOUNT } }),
+    );
     const pending = await start(adapter);
-    const ok = await adapter.completeAuthorization(pending, callback(pending, `${LOGIN}/${TID}/v2.0`), redirectRequest, grantContext({ dispatcher: agent }));
+    const ok = await adapter.completeAuthorization(
+      pending,
+      callback(pending, `${LOGIN}/${TID}/v2.0`),
+      redirectRequest,
+      grantContext({ dispatcher: agent }),
+    );
     expect(ok.account).toBe(ACCOUNT);
   });
 
   it('organizations: a redirect naming another tenant than the ID token is refused (ERR_ID_TOKEN), nothing returned', async () => {
     const adapter = microsoft365({ clientId: CLIENT_ID });
-    const calls = interceptMicrosoft('organizations', () => idToken({ issuer: `${LOGIN}/${TID}/v2.0`, claims: { tid: TID, preferred_username: ACCOUNT } }));
+    const calls = interceptMicrosoft('organizations', () =>
+      idToken({ issuer: `${LOGIN}/${TID}/v2.0`, claims: { tid: TID, preferred_username: ACCOUNT } }),
+    );
     const pending = await start(adapter);
     const err = await rejection(
-      adapter.completeAuthorization(pending, callback(pending, `${LOGIN}/${OTHER_TID}/v2.0`), redirectRequest, grantContext({ dispatcher: agent })),
+      adapter.completeAuthorization(
+        pending,
+        callback(pending, `${LOGIN}/${OTHER_TID}/v2.0`),
+        redirectRequest,
+        grantContext({ dispatcher: agent }),
+      ),
     );
     expect(err).toMatchObject({ code: 'ERR_ID_TOKEN', kind: 'definite' });
     expect(err.message).toContain('RFC 9207');
@@ -111,15 +134,24 @@ describe("microsoft365: the redirect's iss against the {tenantid} issuer", () =>
   });
 
   it('an iss that is not Microsoft-shaped, or another tenant than the configured GUID, is refused before the code is exchanged', async () => {
-    const calls = interceptMicrosoft(TID, () => idToken({ issuer: `${LOGIN}/${TID}/v2.0`, claims: { tid: TID, preferred_username: ACCOUNT } }));
+    const calls = interceptMicrosoft(TID, () =>
+      idToken({ issuer: `${LOGIN}/${TID}/v2.0`, claims: { tid: TID, preferred_username: ACCOUNT } }),
+    );
     const adapter = microsoft365({ clientId: CLIENT_ID, tenant: TID });
     const pending = await start(adapter);
     for (const iss of ['https://login.evil.example/v2.0', `https://login.evil.example/${TID}/v2.0`, `${LOGIN}/${OTHER_TID}/v2.0`]) {
-      const err = await rejection(adapter.completeAuthorization(pending, callback(pending, iss), redirectRequest, grantContext({ dispatcher: agent })));
+      const err = await rejection(
+        adapter.completeAuthorization(pending, callback(pending, iss), redirectRequest, grantContext({ dispatcher: agent })),
+      );
       expect(err, iss).toMatchObject({ code: 'ERR_STATE_MISMATCH', kind: 'usage' });
     }
     expect(calls.count).toBe(0);
-    const ok = await adapter.completeAuthorization(pending, callback(pending, `${LOGIN}/${TID}/v2.0`), redirectRequest, grantContext({ dispatcher: agent }));
+    const ok = await adapter.completeAuthorization(
+      pending,
+      callback(pending, `${LOGIN}/${TID}/v2.0`),
+      redirectRequest,
+      grantContext({ dispatcher: agent }),
+    );
     expect(ok.account).toBe(ACCOUNT);
     expect(calls.count).toBe(1);
   });
@@ -160,14 +192,27 @@ describe('microsoft365: account claims', () => {
 describe('google: email_verified', () => {
   it('an ID token whose email is marked unverified is ERR_ACCOUNT_MISMATCH', async () => {
     const adapter = google({ clientId: 'client.apps.googleusercontent.com', clientSecret: 'not-a-secret' });
-    agent.get('https://www.googleapis.com').intercept({ path: '/oauth2/v3/certs', method: 'GET' }).reply(200, { keys: [jwk] }, JSON_HEADERS).persist();
+    agent
+      .get('https://www.googleapis.com')
+      .intercept({ path: '/oauth2/v3/certs', method: 'GET' })
+      .reply(200, { keys: [jwk] }, JSON_HEADERS)
+      .persist();
     const token = (verified: boolean) =>
-      idToken({ issuer: 'https://accounts.google.com', audience: 'client.apps.googleusercontent.com', claims: { email: ACCOUNT, email_verified: verified } });
+      idToken({
+        issuer: 'https://accounts.google.com',
+        audience: 'client.apps.googleusercontent.com',
+        claims: { email: ACCOUNT, email_verified: verified },
+      });
     for (const verified of [false, true]) {
       const pending = await start(adapter);
       const body = { access_token: 'at', token_type: 'Bearer', expires_in: 3599, id_token: await token(verified) };
       agent.get('https://oauth2.googleapis.com').intercept({ path: '/token', method: 'POST' }).reply(200, body, JSON_HEADERS);
-      const outcome = adapter.completeAuthorization(pending, callback(pending, 'https://accounts.google.com'), redirectRequest, grantContext({ dispatcher: agent }));
+      const outcome = adapter.completeAuthorization(
+        pending,
+        callback(pending, 'https://accounts.google.com'),
+        redirectRequest,
+        grantContext({ dispatcher: agent }),
+      );
       if (verified) expect((await outcome).account).toBe(ACCOUNT);
       else expect(await rejection(outcome)).toMatchObject({ code: 'ERR_ACCOUNT_MISMATCH', kind: 'definite' });
     }

@@ -16,7 +16,7 @@ import { rejection } from '../helpers/rejection.js';
 const ACCOUNT = 'scanner@example.test';
 const UNVERIFIED = 'unverified@example.test';
 const REDIRECT = 'http://127.0.0.1/callback';
-const scopes = { smtp: 'mail', pop: 'mail', imap: 'mail' };
+const scopes = { smtp: 'mail', pop3: 'mail', imap: 'mail' };
 
 let server: OidcServer;
 let adapter: ProviderAdapter;
@@ -29,7 +29,12 @@ afterAll(async () => {
   await server?.close();
 });
 
-const request = (account = ACCOUNT): AuthorizationRequest => ({ protocol: 'smtp', account, flow: 'authorization-code', redirectUri: REDIRECT });
+const request = (account = ACCOUNT): AuthorizationRequest => ({
+  protocol: 'smtp',
+  account,
+  flow: 'authorization-code',
+  redirectUri: REDIRECT,
+});
 
 async function signIn(account: string, context: GrantContext = grantContext()): Promise<{ pending: RedirectPending; callback: string }> {
   const start = await adapter.startAuthorization(request(account), context);
@@ -86,7 +91,10 @@ describe('redirect URI checked at Get Token', () => {
       const page = mail.page('smtp.services');
       await page.configure({ authMethod: 'oauth2', provider: 'corp', account: ACCOUNT });
       for (const redirectUri of ['callback', 'http://127.0.0.1/callback#x', 'http://printer.local/callback']) {
-        await expect(page.getToken({ flow: 'authorization-code', redirectUri })).rejects.toMatchObject({ code: 'ERR_INVALID_REDIRECT_URI', kind: 'usage' });
+        await expect(page.getToken({ flow: 'authorization-code', redirectUri })).rejects.toMatchObject({
+          code: 'ERR_INVALID_REDIRECT_URI',
+          kind: 'usage',
+        });
         expect(page.status).toBe('not-acquired');
       }
       const prompt = await page.getToken({ flow: 'authorization-code', redirectUri: REDIRECT });
@@ -122,7 +130,9 @@ describe('a device clock off by more than the ID token lifetime', () => {
     const { pending, callback } = await signIn(ACCOUNT, context);
     const err = await rejection(adapter.completeAuthorization(pending, callback, request(), context));
     expect(err).toMatchObject({ code: 'ERR_ID_TOKEN', kind: 'definite' });
-    expect(err.hint).toMatch(/^Check the device's date and time: the ID token was issued at \d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ but the device clock says /);
+    expect(err.hint).toMatch(
+      /^Check the device's date and time: the ID token was issued at \d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ but the device clock says /,
+    );
     expect(err.hint).toContain(new Date(ahead.now()).toISOString().slice(0, 16));
     const code = new URL(callback).searchParams.get('code') ?? '';
     expect(code.length).toBeGreaterThan(10);

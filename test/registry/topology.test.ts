@@ -15,12 +15,53 @@ describe('page topology', () => {
   });
 
   const bad: Array<[string, PageTopology, string]> = [
-    ['duplicate page ids', { pages: [{ id: 'a', protocol: 'smtp' }, { id: 'a', protocol: 'smtp' }] }, 'ERR_TOPOLOGY_DUPLICATE_PAGE'],
-    ['a page in two groups', { pages: [{ id: 'a', protocol: 'smtp' }, { id: 'b', protocol: 'smtp' }, { id: 'c', protocol: 'smtp' }], links: [{ pages: ['a', 'b'] }, { pages: ['b', 'c'] }] }, 'ERR_TOPOLOGY_PAGE_IN_TWO_GROUPS'],
+    [
+      'duplicate page ids',
+      {
+        pages: [
+          { id: 'a', protocol: 'smtp' },
+          { id: 'a', protocol: 'smtp' },
+        ],
+      },
+      'ERR_TOPOLOGY_DUPLICATE_PAGE',
+    ],
+    [
+      'a page in two groups',
+      {
+        pages: [
+          { id: 'a', protocol: 'smtp' },
+          { id: 'b', protocol: 'smtp' },
+          { id: 'c', protocol: 'smtp' },
+        ],
+        links: [{ pages: ['a', 'b'] }, { pages: ['b', 'c'] }],
+      },
+      'ERR_TOPOLOGY_PAGE_IN_TWO_GROUPS',
+    ],
     ['an unknown page in a group', { pages: [{ id: 'a', protocol: 'smtp' }], links: [{ pages: ['a', 'z'] }] }, 'ERR_TOPOLOGY_UNKNOWN_PAGE'],
-    ['SMTP and POP in one group', { pages: [{ id: 'a', protocol: 'smtp' }, { id: 'b', protocol: 'pop3' }], links: [{ pages: ['a', 'b'] }] }, 'ERR_TOPOLOGY_MIXED_PROTOCOLS'],
+    [
+      'SMTP and POP in one group',
+      {
+        pages: [
+          { id: 'a', protocol: 'smtp' },
+          { id: 'b', protocol: 'pop3' },
+        ],
+        links: [{ pages: ['a', 'b'] }],
+      },
+      'ERR_TOPOLOGY_MIXED_PROTOCOLS',
+    ],
     ['no pages', { pages: [] }, 'ERR_TOPOLOGY_EMPTY'],
-    ['a group id that is another page', { pages: [{ id: 'a', protocol: 'smtp' }, { id: 'b', protocol: 'smtp' }, { id: 'c', protocol: 'smtp' }], links: [{ id: 'c', pages: ['a', 'b'] }] }, 'ERR_TOPOLOGY_DUPLICATE_PAGE'],
+    [
+      'a group id that is another page',
+      {
+        pages: [
+          { id: 'a', protocol: 'smtp' },
+          { id: 'b', protocol: 'smtp' },
+          { id: 'c', protocol: 'smtp' },
+        ],
+        links: [{ id: 'c', pages: ['a', 'b'] }],
+      },
+      'ERR_TOPOLOGY_DUPLICATE_PAGE',
+    ],
   ];
 
   it.each(bad)('rejects %s at creation', async (_name, topology, code) => {
@@ -31,7 +72,14 @@ describe('page topology', () => {
   it('an integrator can declare its own topology; unknown page ids are a coded error', async () => {
     const device = await createMailOAuth({
       providers: [],
-      pages: { pages: [{ id: 'scan', protocol: 'smtp' }, { id: 'fax', protocol: 'smtp' }, { id: 'print', protocol: 'imap' }], links: [{ id: 'mail', pages: ['scan', 'fax'] }] },
+      pages: {
+        pages: [
+          { id: 'scan', protocol: 'smtp' },
+          { id: 'fax', protocol: 'smtp' },
+          { id: 'print', protocol: 'imap' },
+        ],
+        links: [{ id: 'mail', pages: ['scan', 'fax'] }],
+      },
     });
     expect(device.page('scan').scopeId).toBe('mail');
     expect(device.page('fax').scopeId).toBe('mail');

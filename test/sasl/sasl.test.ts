@@ -65,7 +65,9 @@ describe('XOAUTH2', () => {
 
 describe('OAUTHBEARER', () => {
   it('matches RFC 7628 §4.1', () => {
-    expect(buildOAuthBearerRaw('user@example.com', 'vF9dft4qmTc2Nvb3RlckBhbHRhdmlzdGEuY29tCg==', { host: 'server.example.com', port: 143 })).toBe(
+    expect(
+      buildOAuthBearerRaw('user@example.com', 'vF9dft4qmTc2Nvb3RlckBhbHRhdmlzdGEuY29tCg==', { host: 'server.example.com', port: 143 }),
+    ).toBe(
       'n,a=user@example.com,\x01host=server.example.com\x01port=143\x01auth=Bearer vF9dft4qmTc2Nvb3RlckBhbHRhdmlzdGEuY29tCg==\x01\x01',
     );
     expect(buildOAuthBearerRaw('a,b=c', 't')).toBe('n,a=a=2Cb=3Dc,\x01auth=Bearer t\x01\x01');
@@ -122,11 +124,14 @@ describe('error challenge', () => {
       }),
     );
     fc.assert(
-      fc.property(fc.dictionary(fc.constantFrom('status', 'schemes', 'scope', 'x'), fc.oneof(fc.string(), fc.integer(), fc.constant(null))), (obj) => {
-        const parsed = parseSaslErrorChallenge(Buffer.from(JSON.stringify(obj)).toString('base64'));
-        expect(parsed).toBeDefined();
-        if (typeof obj['status'] === 'string') expect(parsed?.status).toBe(obj['status']);
-      }),
+      fc.property(
+        fc.dictionary(fc.constantFrom('status', 'schemes', 'scope', 'x'), fc.oneof(fc.string(), fc.integer(), fc.constant(null))),
+        (obj) => {
+          const parsed = parseSaslErrorChallenge(Buffer.from(JSON.stringify(obj)).toString('base64'));
+          expect(parsed).toBeDefined();
+          if (typeof obj['status'] === 'string') expect(parsed?.status).toBe(obj['status']);
+        },
+      ),
     );
   });
 });

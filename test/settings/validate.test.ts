@@ -32,19 +32,28 @@ describe('page.configure()', () => {
     const { device } = await makeDevice();
     await configureOAuth(device, pageId);
     const before = device.page(pageId).settings;
-    const error = await device.page(pageId).configure(patch as never).catch((err: unknown) => err);
+    const error = await device
+      .page(pageId)
+      .configure(patch as never)
+      .catch((err: unknown) => err);
     expect(error).toBeInstanceOf(SettingsError);
     expect(error).toMatchObject({ code, kind: 'usage' });
     expect(device.page(pageId).settings).toEqual(before);
     await device.close();
   });
 
-  it('accepts the manual\'s settings and shares them across linked pages only', async () => {
+  it("accepts the manual's settings and shares them across linked pages only", async () => {
     const { device } = await makeDevice();
     const settings = {
-      server: 'smtp.office365.com', port: 587, security: 'starttls', timeout: 30_000,
-      senderName: 'Scanner 3F', senderAddress: 'scanner@contoso.com',
-      authMethod: 'oauth2', provider: 'fake', account: 'scanner@contoso.com',
+      server: 'smtp.office365.com',
+      port: 587,
+      security: 'starttls',
+      timeout: 30_000,
+      senderName: 'Scanner 3F',
+      senderAddress: 'scanner@contoso.com',
+      authMethod: 'oauth2',
+      provider: 'fake',
+      account: 'scanner@contoso.com',
     } as const;
     await device.page('smtp.initialQuick').configure(settings);
     expect(device.page('smtp.services').settings).toEqual(settings);
@@ -60,7 +69,9 @@ describe('page.configure()', () => {
     provider.pollQueue.push('tokens');
     await device.page('smtp.services').getToken();
     await clock.advance(5_000);
-    await expect(device.page('smtp.quick').configure({ account: 'other@contoso.example' })).rejects.toMatchObject({ code: 'ERR_SETTINGS_LOCKED_BY_TOKEN' });
+    await expect(device.page('smtp.quick').configure({ account: 'other@contoso.example' })).rejects.toMatchObject({
+      code: 'ERR_SETTINGS_LOCKED_BY_TOKEN',
+    });
     await device.page('smtp.quick').configure({ server: 'smtp.office365.com', account: 'SCANNER@contoso.example' });
     expect(device.page('smtp.services').settings.server).toBe('smtp.office365.com');
     await device.close();

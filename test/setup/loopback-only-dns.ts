@@ -32,4 +32,6 @@ const originalPromise = dns.promises.lookup;
 (dns.promises as { lookup: unknown }).lookup = (hostname: string, options?: unknown) =>
   isIP(hostname) !== 0 || loopbackNames.has(hostname.toLowerCase())
     ? (originalPromise as (...args: unknown[]) => Promise<unknown>).call(dns.promises, hostname, options)
-    : Promise.reject(Object.assign(new Error(`getaddrinfo ENOTFOUND ${hostname}`), { code: 'ENOTFOUND', syscall: 'getaddrinfo', hostname }));
+    : Promise.reject(
+        Object.assign(new Error(`getaddrinfo ENOTFOUND ${hostname}`), { code: 'ENOTFOUND', syscall: 'getaddrinfo', hostname }),
+      );

@@ -89,15 +89,14 @@ async function runLane(launch: Launcher, kills: number): Promise<LaneCounts> {
   return counts;
 }
 
-it(
+// The durability runs are long; CI runs them once (Node 20), not again on every Node version.
+it.skipIf(process.env.MAIL_OAUTH_SKIP_LONG === '1')(
   `survives ${KILLS} SIGKILLs of a rotating writer without losing or rewinding a token`,
   async () => {
     const started = Date.now();
     const { name, launch } = await launcherFromEnv('bundle');
     const lanes = await Promise.all(
-      Array.from({ length: LANES }, (_, lane) =>
-        runLane(launch, Math.floor(KILLS / LANES) + (lane < KILLS % LANES ? 1 : 0)),
-      ),
+      Array.from({ length: LANES }, (_, lane) => runLane(launch, Math.floor(KILLS / LANES) + (lane < KILLS % LANES ? 1 : 0))),
     );
     const total = (field: 'kills' | 'handed' | 'atLastDurable' | 'oneAhead' | 'earlyKills') =>
       lanes.reduce((sum, lane) => sum + lane[field], 0);

@@ -4,7 +4,8 @@ import { chmod, mkdir, readFile, readdir, rm, stat, truncate, utimes, writeFile 
 import { dirname, join } from 'node:path';
 import { FlattenedEncrypt } from 'jose';
 import { describe, expect, it } from 'vitest';
-import { MailOAuthError, SettingsError, StoreError } from '../../src/errors.js';
+import type { MailOAuthError } from '../../src/errors.js';
+import { SettingsError, StoreError } from '../../src/errors.js';
 import { fileStore } from '../../src/store/file.js';
 import type { FileStoreOptions } from '../../src/store/file.js';
 import { testStore } from './contract.js';
@@ -40,7 +41,7 @@ type KeyOptions = FileStoreOptions extends infer O ? (O extends unknown ? Omit<O
 
 /** Every way a store with unusable file content is used: each must fail and write nothing. */
 async function expectEveryOperationFails(path: string, code: string, options: KeyOptions = { key }) {
-  const store = fileStore({ ...options, path } as FileStoreOptions);
+  const store = fileStore({ ...options, path });
   await expectStoreErrorKeepingFile(path, code, () => store.get('smtp.services'));
   await expectStoreErrorKeepingFile(path, code, () => store.set('smtp.services', { refreshToken: 'rt-new' }));
   await expectStoreErrorKeepingFile(path, code, () => store.set('other', { n: 1 }));
@@ -259,7 +260,10 @@ describe('fileStore I/O and key errors', () => {
       } catch (err) {
         thrown = err;
       }
-      expect(thrown, JSON.stringify(options, (_, v: unknown) => (v instanceof Uint8Array ? `bytes(${v.length})` : v))).toBeInstanceOf(SettingsError);
+      expect(
+        thrown,
+        JSON.stringify(options, (_, v: unknown) => (v instanceof Uint8Array ? `bytes(${v.length})` : v)),
+      ).toBeInstanceOf(SettingsError);
       expect((thrown as SettingsError).code).toBe('ERR_INVALID_OPTION');
     }
   });
@@ -297,26 +301,27 @@ describe('fileStore locking within and across store instances', () => {
 
   it('two instances writing different keys at once lose nothing', async () => {
     const path = paths.next();
-    const stores = [fileStore({ path, key }), fileStore({ path, key })];
-    await Promise.all(Array.from({ length: 20 }, (_, n) => stores[n % 2]?.set(`k${n}`, { n })));
+    const stores = [fileStore({ path, key }), fileStore({ path, key })] as const;
+    await Promise.all(Array.from({ length: 20 }, (_, n) => stores[n % 2 === 0 ? 0 : 1].set(`k${n}`, { n })));
     const check = fileStore({ path, key });
     for (let n = 0; n < 20; n++) expect(await check.get(`k${n}`)).toEqual({ n });
   });
 
   it('withLock across two instances is exclusive', async () => {
     const path = paths.next();
-    const stores = [fileStore({ path, key }), fileStore({ path, key })];
-    await stores[0]?.set('counter', { n: 0 });
+    const stores = [fileStore({ path, key }), fileStore({ path, key })] as const;
+    await stores[0].set('counter', { n: 0 });
     await Promise.all(
-      Array.from({ length: 20 }, (_, i) =>
-        stores[i % 2]?.withLock?.('counter', async () => {
-          const store = stores[i % 2] ?? expect.unreachable();
+      Array.from({ length: 20 }, (_, i) => {
+        const store = stores[i % 2 === 0 ? 0 : 1];
+        if (store.withLock === undefined) return expect.unreachable();
+        return store.withLock('counter', async () => {
           const { n } = (await store.get('counter')) as { n: number };
           await store.set('counter', { n: n + 1 });
-        }),
-      ),
+        });
+      }),
     );
-    expect(await stores[1]?.get('counter')).toEqual({ n: 20 });
+    expect(await stores[1].get('counter')).toEqual({ n: 20 });
   });
 
   it('recovers a lock left by a dead process at once', async () => {
@@ -333,15 +338,11 @@ describe('fileStore locking within and across store instances', () => {
     const { hostname } = await import('node:os');
     await lockFile(path, { pid: process.ppid, host: hostname() });
     const started = Date.now();
-    await expectStoreErrorKeepingFile(path, 'ERR_STORE_LOCKED', () =>
-      fileStore({ path, key, lockTimeoutMs: 300 }).set('k', { n: 1 }),
-    );
+    await expectStoreErrorKeepingFile(path, 'ERR_STORE_LOCKED', () => fileStore({ path, key, lockTimeoutMs: 300 }).set('k', { n: 1 }));
     expect(Date.now() - started).toBeGreaterThanOrEqual(290);
     // A holder on another host cannot be checked by pid: only age frees it.
     await lockFile(path, { pid: 1, host: 'another-device' });
-    await expectStoreErrorKeepingFile(path, 'ERR_STORE_LOCKED', () =>
-      fileStore({ path, key, lockTimeoutMs: 100 }).set('k', { n: 1 }),
-    );
+    await expectStoreErrorKeepingFile(path, 'ERR_STORE_LOCKED', () => fileStore({ path, key, lockTimeoutMs: 100 }).set('k', { n: 1 }));
   });
 
   it('recovers a lock older than staleLockMs even if its pid looks alive', async () => {

@@ -35,8 +35,8 @@ describe.skipIf(!dovecotStatus.available)('Dovecot (POP3 and IMAP with OAuth)', 
       startDovecot({ pki, keys }),
       startDovecot({ pki: { ...pki, cert: pki.untrusted.cert, key: pki.untrusted.key }, keys }),
     ]);
-    dovecot.deliver(USER, Buffer.from(`From: a@example.test\r\nTo: ${USER}\r\nSubject: first\r\n\r\nhello\r\n.dot line\r\n`));
-    dovecot.deliver(USER, Buffer.from(`From: a@example.test\r\nTo: ${USER}\r\nSubject: second\r\n\r\nworld\r\n`));
+    await dovecot.deliver(USER, Buffer.from(`From: a@example.test\r\nTo: ${USER}\r\nSubject: first\r\n\r\nhello\r\n.dot line\r\n`));
+    await dovecot.deliver(USER, Buffer.from(`From: a@example.test\r\nTo: ${USER}\r\nSubject: second\r\n\r\nworld\r\n`));
   });
   afterAll(async () => {
     await Promise.all([dovecot?.stop(), rogue?.stop()]);
@@ -88,18 +88,39 @@ describe.skipIf(!dovecotStatus.available)('Dovecot (POP3 and IMAP with OAuth)', 
     const source = scriptedSource(USER, await issuer.mint(USER));
     const t = transcript();
     expect(
-      await codeOf(() => connectPop3({ server: '127.0.0.1', port: rogue.ports.pop3, security: 'starttls', timeout: 5000 }, source, { ca: pki.ca, onTranscript: t.onTranscript })),
+      await codeOf(() =>
+        connectPop3({ server: '127.0.0.1', port: rogue.ports.pop3, security: 'starttls', timeout: 5000 }, source, {
+          ca: pki.ca,
+          onTranscript: t.onTranscript,
+        }),
+      ),
     ).toBe('ERR_TLS');
     expect(t.client()).toEqual(['CAPA', 'STLS']);
-    expect(await codeOf(() => connectPop3({ server: '127.0.0.1', port: rogue.ports.pop3s, security: 'tls', timeout: 5000 }, source, { ca: pki.ca }))).toBe('ERR_TLS');
-    expect(await codeOf(() => connectImap({ server: '127.0.0.1', port: rogue.ports.imaps, security: 'tls', timeout: 5000 }, source, { ca: pki.ca }))).toBe('ERR_TLS');
-    expect(await codeOf(() => connectImap({ server: '127.0.0.1', port: rogue.ports.imap, security: 'starttls', timeout: 5000 }, source, { ca: pki.ca }))).toBe('ERR_TLS');
+    expect(
+      await codeOf(() =>
+        connectPop3({ server: '127.0.0.1', port: rogue.ports.pop3s, security: 'tls', timeout: 5000 }, source, { ca: pki.ca }),
+      ),
+    ).toBe('ERR_TLS');
+    expect(
+      await codeOf(() =>
+        connectImap({ server: '127.0.0.1', port: rogue.ports.imaps, security: 'tls', timeout: 5000 }, source, { ca: pki.ca }),
+      ),
+    ).toBe('ERR_TLS');
+    expect(
+      await codeOf(() =>
+        connectImap({ server: '127.0.0.1', port: rogue.ports.imap, security: 'starttls', timeout: 5000 }, source, { ca: pki.ca }),
+      ),
+    ).toBe('ERR_TLS');
     expect(source.calls).toBeLessThanOrEqual(4);
     expect(rogue.log()).not.toMatch(/oauth2\(/); // no authentication attempt reached Dovecot's passdb
   });
 
   it('IMAPS: authenticate and SELECT INBOX', async () => {
-    const imap = await connectImap({ server: '127.0.0.1', port: dovecot.ports.imaps, security: 'tls', timeout: 5000 }, scriptedSource(USER, await issuer.mint(USER)), { ca: pki.ca });
+    const imap = await connectImap(
+      { server: '127.0.0.1', port: dovecot.ports.imaps, security: 'tls', timeout: 5000 },
+      scriptedSource(USER, await issuer.mint(USER)),
+      { ca: pki.ca },
+    );
     const box = await imap.mailboxOpen('INBOX');
     expect(box.exists).toBe(2);
     await imap.logout();
@@ -108,7 +129,10 @@ describe.skipIf(!dovecotStatus.available)('Dovecot (POP3 and IMAP with OAuth)', 
   it('IMAP with STARTTLS: an expired token → one refresh → success', async () => {
     const source = scriptedSource(USER, await issuer.mint(USER, { expiresIn: -120 }), await issuer.mint(USER));
     const t = transcript();
-    const imap = await connectImap({ server: '127.0.0.1', port: dovecot.ports.imap, security: 'starttls', timeout: 5000 }, source, { ca: pki.ca, onTranscript: t.onTranscript });
+    const imap = await connectImap({ server: '127.0.0.1', port: dovecot.ports.imap, security: 'starttls', timeout: 5000 }, source, {
+      ca: pki.ca,
+      onTranscript: t.onTranscript,
+    });
     expect(source.refreshes).toBe(1);
     expect((await imap.mailboxOpen('INBOX')).exists).toBe(2);
     await imap.logout();
@@ -121,7 +145,11 @@ describe.skipIf(!dovecotStatus.available)('Dovecot (POP3 and IMAP with OAuth)', 
 
   it('IMAP: a rejected refreshed token → ERR_AUTH_REJECTED', async () => {
     const source = scriptedSource(USER, await issuer.mint('other@example.test'));
-    expect(await codeOf(() => connectImap({ server: '127.0.0.1', port: dovecot.ports.imaps, security: 'tls', timeout: 5000 }, source, { ca: pki.ca }))).toBe('ERR_AUTH_REJECTED');
+    expect(
+      await codeOf(() =>
+        connectImap({ server: '127.0.0.1', port: dovecot.ports.imaps, security: 'tls', timeout: 5000 }, source, { ca: pki.ca }),
+      ),
+    ).toBe('ERR_AUTH_REJECTED');
     expect(source.refreshes).toBe(1);
   });
 });

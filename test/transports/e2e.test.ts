@@ -57,7 +57,13 @@ describe.skipIf(!dovecotStatus.available)('end to end: device flow → SMTP with
       startDovecot({ pki, keys: [{ kid: server.kid, publicKeyPem: server.publicKeyPem }] }),
       startSmtpPeer({ mode: 'starttls', key: pki.key, cert: pki.cert, publicKeyPems: [server.publicKeyPem], issuer: server.issuer }),
     ]);
-    adapter = oidc({ id: 'test', issuer: server.issuer, clientId: CLIENTS.public, scopes: { smtp: 'mail', pop: 'mail', imap: 'mail' }, http: { minTokenLifetimeMs: 1_000 } });
+    adapter = oidc({
+      id: 'test',
+      issuer: server.issuer,
+      clientId: CLIENTS.public,
+      scopes: { smtp: 'mail', pop3: 'mail', imap: 'mail' },
+      http: { minTokenLifetimeMs: 1_000 },
+    });
   });
   afterAll(async () => {
     await Promise.all([dovecot?.stop(), smtp?.close(), server?.close()]);
@@ -82,29 +88,41 @@ describe.skipIf(!dovecotStatus.available)('end to end: device flow → SMTP with
     const sent = await sendMail(
       { server: '127.0.0.1', port: smtp.port, security: 'starttls', timeout: 5000, senderName: 'Scanner 3F', senderAddress: USER },
       { method: 'oauth2', source },
-      { to: USER, subject: 'Scan to mail', text: 'Scanned document attached.', attachments: [{ filename: 'scan.pdf', content: pdf, contentType: 'application/pdf' }] },
+      {
+        to: USER,
+        subject: 'Scan to mail',
+        text: 'Scanned document attached.',
+        attachments: [{ filename: 'scan.pdf', content: pdf, contentType: 'application/pdf' }],
+      },
       { ca: pki.ca },
     );
     const mail = await arrived;
     expect(source.refreshes).toBe(0);
     expect(extractAttachment(mail.raw, 'scan.pdf').equals(pdf)).toBe(true);
-    dovecot.deliver(USER, mail.raw);
+    await dovecot.deliver(USER, mail.raw);
 
     // Let the 2-second access token expire: the servers reject it, one refresh makes it work.
     // exp has whole seconds and Dovecot rejects only when exp < now (in whole seconds): a token
     // issued at t expires at floor(t) + 2 and is refused from floor(t) + 3 on, i.e. after ≤ 3 s.
     await new Promise((r) => setTimeout(r, 3100));
-    const popped = await fetchPop3({ server: '127.0.0.1', port: dovecot.ports.pop3, security: 'starttls', timeout: 5000 }, source, { ca: pki.ca });
+    const popped = await fetchPop3({ server: '127.0.0.1', port: dovecot.ports.pop3, security: 'starttls', timeout: 5000 }, source, {
+      ca: pki.ca,
+    });
     expect(source.refreshes).toBe(1);
     expect(popped).toHaveLength(1);
     expect(popped[0]!.content.toString('latin1')).toContain(sent.messageId ?? 'Message-Id');
     expect(extractAttachment(popped[0]!.content, 'scan.pdf').equals(pdf)).toBe(true);
 
-    const imap = await connectImap({ server: '127.0.0.1', port: dovecot.ports.imaps, security: 'tls', timeout: 5000 }, source, { ca: pki.ca });
+    const imap = await connectImap({ server: '127.0.0.1', port: dovecot.ports.imaps, security: 'tls', timeout: 5000 }, source, {
+      ca: pki.ca,
+    });
     expect((await firstInboxAttachment(imap, 'scan.pdf')).equals(pdf)).toBe(true);
 
     const settings = { server: '127.0.0.1', port: dovecot.ports.imap, security: 'starttls' as const, timeout: 5000 };
     expect(await testConnection('imap', settings, source, { ca: pki.ca })).toEqual({ ok: true, code: 'OK' });
-    expect(await testConnection('pop3', { ...settings, port: dovecot.ports.pop3s, security: 'tls' }, source, { ca: pki.ca })).toEqual({ ok: true, code: 'OK' });
+    expect(await testConnection('pop3', { ...settings, port: dovecot.ports.pop3s, security: 'tls' }, source, { ca: pki.ca })).toEqual({
+      ok: true,
+      code: 'OK',
+    });
   });
 });

@@ -52,8 +52,14 @@ describe('a server echoing the AUTH line', () => {
     });
     const t = transcript();
     const logger = recordingLogger();
-    const pop = await Pop3Client.connect({ server: '127.0.0.1', port, security: 'none', timeout: 2_000 }, { allowPlaintext: true, onTranscript: t.onTranscript, logger });
-    const error = await pop.authenticate(scriptedSource(USER, FIRST, SECOND)).then(() => undefined, (err: unknown) => err);
+    const pop = await Pop3Client.connect(
+      { server: '127.0.0.1', port, security: 'none', timeout: 2_000 },
+      { allowPlaintext: true, onTranscript: t.onTranscript, logger },
+    );
+    const error = await pop.authenticate(scriptedSource(USER, FIRST, SECOND)).then(
+      () => undefined,
+      (err: unknown) => err,
+    );
     pop.close();
     expect(error).toMatchObject({ code: 'ERR_AUTH_REJECTED' });
     expect((error as { response?: string }).response).toContain('/* secret */');
@@ -73,7 +79,10 @@ describe('a server echoing the AUTH line', () => {
       { server: '127.0.0.1', port, security: 'none', timeout: 2_000 },
       { method: 'oauth2', source: scriptedSource(USER, FIRST, SECOND) },
       { allowPlaintext: true, onTranscript: t.onTranscript, logger },
-    ).then(() => undefined, (err: unknown) => err);
+    ).then(
+      () => undefined,
+      (err: unknown) => err,
+    );
     expect(error).toMatchObject({ code: 'ERR_AUTH_REJECTED' });
     expect((error as { response?: string }).response).toContain('/* secret */');
     const printed = everythingPrinted(error, [...t.entries.map((e) => e.line), ...logger.lines]);
@@ -98,8 +107,14 @@ describe('a server echoing parts of the AUTH line, folded over several lines', (
     });
     const t = transcript();
     const logger = recordingLogger();
-    const pop = await Pop3Client.connect({ server: '127.0.0.1', port, security: 'none', timeout: 2_000 }, { allowPlaintext: true, onTranscript: t.onTranscript, logger });
-    const error = await pop.authenticate(scriptedSource(USER, LONG_FIRST, LONG_SECOND)).then(() => undefined, (err: unknown) => err);
+    const pop = await Pop3Client.connect(
+      { server: '127.0.0.1', port, security: 'none', timeout: 2_000 },
+      { allowPlaintext: true, onTranscript: t.onTranscript, logger },
+    );
+    const error = await pop.authenticate(scriptedSource(USER, LONG_FIRST, LONG_SECOND)).then(
+      () => undefined,
+      (err: unknown) => err,
+    );
     await new Promise((resolve) => setTimeout(resolve, 50)); // let the rest of the folded reply arrive
     pop.close();
     const lines = [...t.entries.map((e) => e.line), ...logger.lines];
@@ -107,7 +122,11 @@ describe('a server echoing parts of the AUTH line, folded over several lines', (
   }
 
   it('the payload folded over -ERR continuation lines', async () => {
-    const { error, printed } = await run((payload) => chunks(payload, 40).map((part) => `-ERR [AUTH] ${part}\r\n`).join(''));
+    const { error, printed } = await run((payload) =>
+      chunks(payload, 40)
+        .map((part) => `-ERR [AUTH] ${part}\r\n`)
+        .join(''),
+    );
     expect(error).toMatchObject({ code: 'ERR_AUTH_REJECTED' });
     for (const text of printed) expect(leakedFragments(text, longSecrets)).toEqual([]);
   });

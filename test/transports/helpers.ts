@@ -2,7 +2,11 @@ import type { TokenSource } from '../../src/transports/token-source.js';
 import type { TranscriptEntry } from '../../src/transports/options.js';
 
 /** A token source handing out `first`, and `refreshed` after a rejection. */
-export function scriptedSource(user: string, first: string, refreshed: string = first): TokenSource & {
+export function scriptedSource(
+  user: string,
+  first: string,
+  refreshed: string = first,
+): TokenSource & {
   refreshes: number;
   calls: number;
 } {

@@ -37,21 +37,24 @@ describe.skipIf(!dovecotStatus.available)('IMAP with a password against Dovecot'
 
   const starttls = () => ({ server: '127.0.0.1', port: dovecot.ports.imap, security: 'starttls' as const, timeout: 5000 });
 
-  it.each(['login', 'plain'] as const)('%s: signs in after STARTTLS and reads INBOX; the password never appears in the transcript', async (method) => {
-    const t = transcript();
-    const imap = await connectImap(starttls(), password(method), { ca: pki.ca, onTranscript: t.onTranscript });
-    try {
-      const box = await imap.mailboxOpen('INBOX');
-      expect(box.exists).toBe(1);
-    } finally {
-      await imap.logout();
-    }
-    const sent = t.client().join('\n');
-    expect(sent).toMatch(method === 'login' ? /\bLOGIN\b/ : /AUTHENTICATE PLAIN/);
-    expect(sent.indexOf('STARTTLS')).toBeGreaterThanOrEqual(0);
-    expect(JSON.stringify(t.entries)).not.toContain(PASSWORD);
-    expect(JSON.stringify(t.entries)).not.toContain(Buffer.from(`\0${USER}\0${PASSWORD}`).toString('base64'));
-  });
+  it.each(['login', 'plain'] as const)(
+    '%s: signs in after STARTTLS and reads INBOX; the password never appears in the transcript',
+    async (method) => {
+      const t = transcript();
+      const imap = await connectImap(starttls(), password(method), { ca: pki.ca, onTranscript: t.onTranscript });
+      try {
+        const box = await imap.mailboxOpen('INBOX');
+        expect(box.exists).toBe(1);
+      } finally {
+        await imap.logout();
+      }
+      const sent = t.client().join('\n');
+      expect(sent).toMatch(method === 'login' ? /\bLOGIN\b/ : /AUTHENTICATE PLAIN/);
+      expect(sent.indexOf('STARTTLS')).toBeGreaterThanOrEqual(0);
+      expect(JSON.stringify(t.entries)).not.toContain(PASSWORD);
+      expect(JSON.stringify(t.entries)).not.toContain(Buffer.from(`\0${USER}\0${PASSWORD}`).toString('base64'));
+    },
+  );
 
   it('a wrong password is ERR_PASSWORD_REJECTED, with no secret in the error', async () => {
     const err = await connectImap(starttls(), password('login', 'not the password'), { ca: pki.ca }).catch((e: unknown) => e);

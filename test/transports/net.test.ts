@@ -22,10 +22,31 @@ afterEach(() => {
 
 describe('loopback and the plaintext rule', () => {
   it('isLoopbackHost knows 127.0.0.0/8, ::1 and localhost, from the text alone', () => {
-    for (const host of ['127.0.0.1', '127.255.0.9', '::1', '[::1]', '0:0:0:0:0:0:0:1', '::ffff:127.0.0.1', 'localhost', 'LOCALHOST', 'localhost.']) {
+    for (const host of [
+      '127.0.0.1',
+      '127.255.0.9',
+      '::1',
+      '[::1]',
+      '0:0:0:0:0:0:0:1',
+      '::ffff:127.0.0.1',
+      'localhost',
+      'LOCALHOST',
+      'localhost.',
+    ]) {
       expect(isLoopbackHost(host), host).toBe(true);
     }
-    for (const host of ['mail.example.com', '10.0.0.1', '128.0.0.1', '::2', '::ffff:10.0.0.1', '0.0.0.0', '::', 'localhost.example.com', 'mylocalhost', '127.0.0.1.nip.io']) {
+    for (const host of [
+      'mail.example.com',
+      '10.0.0.1',
+      '128.0.0.1',
+      '::2',
+      '::ffff:10.0.0.1',
+      '0.0.0.0',
+      '::',
+      'localhost.example.com',
+      'mylocalhost',
+      '127.0.0.1.nip.io',
+    ]) {
       expect(isLoopbackHost(host), host).toBe(false);
     }
   });
@@ -45,7 +66,10 @@ describe('loopback and the plaintext rule', () => {
     for (const server of ['mail.example.com', '10.0.0.1']) {
       const settings = { server, port: 110, security: 'none' as const };
       const source = scriptedSource('u@example.com', 'good-token');
-      const pop = await connectPop3(settings, source, options).then(() => undefined, (err: unknown) => err);
+      const pop = await connectPop3(settings, source, options).then(
+        () => undefined,
+        (err: unknown) => err,
+      );
       expect(pop).toMatchObject({ code: 'ERR_TLS_REQUIRED' });
       expect(String((pop as Error).message)).toContain('loopback');
       expect(await codeOf(() => connectImap({ ...settings, port: 143 }, source, options))).toBe('ERR_TLS_REQUIRED');
@@ -56,7 +80,9 @@ describe('loopback and the plaintext rule', () => {
     expect(lookup).not.toHaveBeenCalled();
     expect(connect).not.toHaveBeenCalled();
     // The spies do see a lookup when one happens (the test's DNS guard answers ENOTFOUND).
-    expect(await codeOf(() => Pop3Client.connect({ server: 'mail.example.com', port: 995, security: 'tls', timeout: 2_000 }))).toBe('ERR_DNS');
+    expect(await codeOf(() => Pop3Client.connect({ server: 'mail.example.com', port: 995, security: 'tls', timeout: 2_000 }))).toBe(
+      'ERR_DNS',
+    );
     expect(lookup).toHaveBeenCalled();
     expect(connect).toHaveBeenCalled();
   });

@@ -1,6 +1,7 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { createPop3Poller, fetchPop3 } from '../../src/transports/pop3/mailbox.js';
 import { connectPop3, Pop3Client } from '../../src/transports/pop3/client.js';
+import { TokenStateError } from '../../src/errors.js';
 import { testPki } from '../peers/ca.js';
 import { startFakePop3, type FakePop3 } from '../peers/pop3-fake.js';
 import { codeOf, scriptedSource, transcript } from './helpers.js';
@@ -22,31 +23,58 @@ describe('POP3 client against a scripted server', () => {
   it('STLS, two-step XOAUTH2, STAT, LIST, UIDL, RETR with unstuffing, DELE, QUIT', async () => {
     const fake = await server({ tls: pki, messages });
     const t = transcript();
-    const pop = await connectPop3({ server: '127.0.0.1', port: fake.port, security: 'starttls' }, scriptedSource('u@example.com', 'good-token'), {
-      ca: pki.ca,
-      onTranscript: t.onTranscript,
-    });
+    const pop = await connectPop3(
+      { server: '127.0.0.1', port: fake.port, security: 'starttls' },
+      scriptedSource('u@example.com', 'good-token'),
+      {
+        ca: pki.ca,
+        onTranscript: t.onTranscript,
+      },
+    );
     expect(pop.secure).toBe(true);
     expect(await pop.stat()).toEqual({ count: 2, size: messages[0]!.length + messages[1]!.length });
-    expect(await pop.list()).toEqual([{ id: 1, size: messages[0]!.length }, { id: 2, size: messages[1]!.length }]);
-    expect(await pop.uidl()).toEqual([{ id: 1, uid: 'uid-1' }, { id: 2, uid: 'uid-2' }]);
+    expect(await pop.list()).toEqual([
+      { id: 1, size: messages[0]!.length },
+      { id: 2, size: messages[1]!.length },
+    ]);
+    expect(await pop.uidl()).toEqual([
+      { id: 1, uid: 'uid-1' },
+      { id: 2, uid: 'uid-2' },
+    ]);
     const [a, b] = await Promise.all([pop.retr(1), pop.retr(2)]); // queued
     expect(a.equals(messages[0]!)).toBe(true);
     expect(b.equals(messages[1]!)).toBe(true);
     await pop.dele(1);
     await pop.quit();
-    expect(t.client()).toEqual(['CAPA', 'STLS', 'CAPA', 'AUTH XOAUTH2', '/* secret */', 'STAT', 'LIST', 'UIDL', 'RETR 1', 'RETR 2', 'DELE 1', 'QUIT']);
+    expect(t.client()).toEqual([
+      'CAPA',
+      'STLS',
+      'CAPA',
+      'AUTH XOAUTH2',
+      '/* secret */',
+      'STAT',
+      'LIST',
+      'UIDL',
+      'RETR 1',
+      'RETR 2',
+      'DELE 1',
+      'QUIT',
+    ]);
     expect(JSON.stringify(t.entries)).not.toContain('good-token');
   });
 
   it('implicit TLS with the initial response and OAUTHBEARER', async () => {
     const fake = await server({ tls: pki, implicitTls: true, messages, sasl: ['OAUTHBEARER'] });
     const t = transcript();
-    const pop = await connectPop3({ server: '127.0.0.1', port: fake.port, security: 'tls' }, scriptedSource('u@example.com', 'good-token'), {
-      ca: pki.ca,
-      initialResponse: true,
-      onTranscript: t.onTranscript,
-    });
+    const pop = await connectPop3(
+      { server: '127.0.0.1', port: fake.port, security: 'tls' },
+      scriptedSource('u@example.com', 'good-token'),
+      {
+        ca: pki.ca,
+        initialResponse: true,
+        onTranscript: t.onTranscript,
+      },
+    );
     expect((await pop.stat()).count).toBe(2);
     await pop.quit();
     expect(t.client()).toContain('AUTH OAUTHBEARER /* secret */');
@@ -56,7 +84,10 @@ describe('POP3 client against a scripted server', () => {
     const fake = await server({ tls: pki, implicitTls: true, messages });
     const source = scriptedSource('u@example.com', 'expired-token', 'good-token');
     const t = transcript();
-    const pop = await connectPop3({ server: '127.0.0.1', port: fake.port, security: 'tls' }, source, { ca: pki.ca, onTranscript: t.onTranscript });
+    const pop = await connectPop3({ server: '127.0.0.1', port: fake.port, security: 'tls' }, source, {
+      ca: pki.ca,
+      onTranscript: t.onTranscript,
+    });
     expect(source.refreshes).toBe(1);
     expect(fake.tokensSeen).toEqual(['expired-token', 'good-token']);
     expect(t.client()).toEqual(['CAPA', 'AUTH XOAUTH2', '/* secret */', '', 'AUTH XOAUTH2', '/* secret */']);
@@ -66,7 +97,9 @@ describe('POP3 client against a scripted server', () => {
   it('a token rejected after the refresh fails with ERR_AUTH_REJECTED, refreshing only once', async () => {
     const fake = await server({ tls: pki, implicitTls: true });
     const source = scriptedSource('u@example.com', 'bad-1', 'bad-2');
-    expect(await codeOf(() => connectPop3({ server: '127.0.0.1', port: fake.port, security: 'tls' }, source, { ca: pki.ca }))).toBe('ERR_AUTH_REJECTED');
+    expect(await codeOf(() => connectPop3({ server: '127.0.0.1', port: fake.port, security: 'tls' }, source, { ca: pki.ca }))).toBe(
+      'ERR_AUTH_REJECTED',
+    );
     expect(source.refreshes).toBe(1);
   });
 
@@ -74,10 +107,11 @@ describe('POP3 client against a scripted server', () => {
     const fake = await server({ tls: pki, implicitTls: true });
     const source = scriptedSource('u@example.com', 'bad');
     source.refreshAfterRejection = async () => {
-      const { MailOAuthError } = await import('../../src/errors.js');
-      throw new MailOAuthError('ERR_TOKEN_REFRESH_FAILED', 'refresh failed', { kind: 'definite' });
+      throw new TokenStateError('ERR_TOKEN_REFRESH_FAILED', 'refresh failed', { kind: 'definite' });
     };
-    expect(await codeOf(() => connectPop3({ server: '127.0.0.1', port: fake.port, security: 'tls' }, source, { ca: pki.ca }))).toBe('ERR_TOKEN_REFRESH_FAILED');
+    expect(await codeOf(() => connectPop3({ server: '127.0.0.1', port: fake.port, security: 'tls' }, source, { ca: pki.ca }))).toBe(
+      'ERR_TOKEN_REFRESH_FAILED',
+    );
   });
 
   it('refuses a token with CR/LF before anything is sent', async () => {
@@ -99,7 +133,9 @@ describe('POP3 client against a scripted server', () => {
     const t = transcript();
     const source = scriptedSource('u@example.com', 'good-token');
     expect(
-      await codeOf(() => connectPop3({ server: '127.0.0.1', port: fake.port, security: 'starttls' }, source, { onTranscript: t.onTranscript })),
+      await codeOf(() =>
+        connectPop3({ server: '127.0.0.1', port: fake.port, security: 'starttls' }, source, { onTranscript: t.onTranscript }),
+      ),
     ).toBe('ERR_TLS_REQUIRED');
     expect(t.client()).toEqual(['CAPA']);
     expect(source.calls).toBe(0);
@@ -110,7 +146,10 @@ describe('POP3 client against a scripted server', () => {
     const downgrade = transcript();
     expect(
       await codeOf(() =>
-        connectPop3({ server: '127.0.0.1', port: fake.port, security: 'starttls' }, source, { allowPlaintext: true, onTranscript: downgrade.onTranscript }),
+        connectPop3({ server: '127.0.0.1', port: fake.port, security: 'starttls' }, source, {
+          allowPlaintext: true,
+          onTranscript: downgrade.onTranscript,
+        }),
       ),
     ).toBe('ERR_TLS_REQUIRED');
     expect(downgrade.client()).toEqual(['CAPA']);
@@ -126,7 +165,11 @@ describe('POP3 client against a scripted server', () => {
     const fake = await server({ stls: true, messages }); // announces STLS, has no certificate → -ERR
     const t = transcript();
     expect(
-      await codeOf(() => connectPop3({ server: '127.0.0.1', port: fake.port, security: 'starttls' }, scriptedSource('u', 'good-token'), { onTranscript: t.onTranscript })),
+      await codeOf(() =>
+        connectPop3({ server: '127.0.0.1', port: fake.port, security: 'starttls' }, scriptedSource('u', 'good-token'), {
+          onTranscript: t.onTranscript,
+        }),
+      ),
     ).toBe('ERR_TLS_REQUIRED');
     expect(t.client()).toEqual(['CAPA', 'STLS']);
     const allowed = transcript();
@@ -147,14 +190,20 @@ describe('POP3 client against a scripted server', () => {
     const starttls = await server({ tls: rogue });
     const implicit = await server({ tls: rogue, implicitTls: true });
     const source = scriptedSource('u@example.com', 'good-token');
-    expect(await codeOf(() => connectPop3({ server: '127.0.0.1', port: starttls.port, security: 'starttls' }, source, { ca: pki.ca }))).toBe('ERR_TLS');
-    expect(await codeOf(() => connectPop3({ server: '127.0.0.1', port: implicit.port, security: 'tls' }, source, { ca: pki.ca }))).toBe('ERR_TLS');
+    expect(
+      await codeOf(() => connectPop3({ server: '127.0.0.1', port: starttls.port, security: 'starttls' }, source, { ca: pki.ca })),
+    ).toBe('ERR_TLS');
+    expect(await codeOf(() => connectPop3({ server: '127.0.0.1', port: implicit.port, security: 'tls' }, source, { ca: pki.ca }))).toBe(
+      'ERR_TLS',
+    );
     expect(source.calls).toBe(0);
     expect(starttls.tokensSeen).toEqual([]);
     expect(implicit.tokensSeen).toEqual([]);
     // the trusted certificate verifies by DNS name too
     const good = await server({ tls: pki, implicitTls: true });
-    expect(await codeOf(() => Pop3Client.connect({ server: 'localhost', port: good.port, security: 'tls' }, { ca: pki.ca }))).toBe('no error');
+    expect(await codeOf(() => Pop3Client.connect({ server: 'localhost', port: good.port, security: 'tls' }, { ca: pki.ca }))).toBe(
+      'no error',
+    );
   });
 
   it('maps refused connections and unknown hosts to codes', async () => {
@@ -168,7 +217,11 @@ describe('POP3 client against a scripted server', () => {
   it('fetchPop3 skips known UIDs and deletes fetched mail', async () => {
     const fake = await server({ tls: pki, implicitTls: true, messages });
     const settings = { server: '127.0.0.1', port: fake.port, security: 'tls' as const };
-    const got = await fetchPop3(settings, scriptedSource('u', 'good-token'), { ca: pki.ca, isKnown: (uid) => uid === 'uid-1', deleteAfterFetch: true });
+    const got = await fetchPop3(settings, scriptedSource('u', 'good-token'), {
+      ca: pki.ca,
+      isKnown: (uid) => uid === 'uid-1',
+      deleteAfterFetch: true,
+    });
     expect(got.map((m) => m.uid)).toEqual(['uid-2']);
     expect(fake.received).toContain('DELE 2');
     expect(fake.received).not.toContain('DELE 1');
@@ -193,11 +246,15 @@ describe('POP3 client against a scripted server', () => {
     };
     // Timeouts of the connection itself run on the real clock here; only the poller uses the fake one.
     const batches: number[] = [];
-    const poller = createPop3Poller({ server: '127.0.0.1', port: fake.port, security: 'tls', checkInterval: 60_000 }, scriptedSource('u', 'good-token'), {
-      ca: pki.ca,
-      clock,
-      onMessages: (m) => void batches.push(m.length),
-    });
+    const poller = createPop3Poller(
+      { server: '127.0.0.1', port: fake.port, security: 'tls', checkInterval: 60_000 },
+      scriptedSource('u', 'good-token'),
+      {
+        ca: pki.ca,
+        clock,
+        onMessages: (m) => void batches.push(m.length),
+      },
+    );
     const pollerTimers = (): typeof timers => timers.filter((t) => t.at - now >= 0 && (t.at === now || t.at - now === 60_000));
     const fire = async (): Promise<void> => {
       const t = pollerTimers().sort((x, y) => x.at - y.at)[0];

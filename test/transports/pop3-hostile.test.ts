@@ -37,7 +37,10 @@ async function hostile(behaviour: Behaviour, greeting: (socket: net.Socket) => v
 }
 
 async function open(port: number, extra: Record<string, number> = {}): Promise<Pop3Client> {
-  const pop = await Pop3Client.connect({ server: '127.0.0.1', port, security: 'none', timeout: 1000 }, { allowPlaintext: true, initialResponse: true, ...extra });
+  const pop = await Pop3Client.connect(
+    { server: '127.0.0.1', port, security: 'none', timeout: 1000 },
+    { allowPlaintext: true, initialResponse: true, ...extra },
+  );
   await pop.authenticate(scriptedSource('u', 'token'));
   return pop;
 }
@@ -82,8 +85,13 @@ describe('hostile POP3 server', () => {
   });
 
   it('an endless greeting line → ERR_MAIL_LIMIT', async () => {
-    const port = await hostile(() => {}, (socket) => socket.write(Buffer.alloc(200_000, 0x2b)));
-    expect(await codeOf(() => Pop3Client.connect({ server: '127.0.0.1', port, security: 'none', timeout: 2000 }, { maxLineLength: 1000 }))).toBe('ERR_MAIL_LIMIT');
+    const port = await hostile(
+      () => {},
+      (socket) => socket.write(Buffer.alloc(200_000, 0x2b)),
+    );
+    expect(
+      await codeOf(() => Pop3Client.connect({ server: '127.0.0.1', port, security: 'none', timeout: 2000 }, { maxLineLength: 1000 })),
+    ).toBe('ERR_MAIL_LIMIT');
   });
 
   it('a 100 MB message: buffered RETR stops at maxMessageSize', async () => {
@@ -133,7 +141,10 @@ describe('hostile POP3 server', () => {
       }, 1000);
       socket.on('close', () => clearInterval(timer));
     });
-    const pop = await Pop3Client.connect({ server: '127.0.0.1', port, security: 'none', timeout: 1500 }, { allowPlaintext: true, initialResponse: true });
+    const pop = await Pop3Client.connect(
+      { server: '127.0.0.1', port, security: 'none', timeout: 1500 },
+      { allowPlaintext: true, initialResponse: true },
+    );
     await pop.authenticate(scriptedSource('u', 'token'));
     const started = Date.now();
     expect(await codeOf(() => pop.stat())).toBe('ERR_MAIL_TIMEOUT');
@@ -172,14 +183,20 @@ describe('hostile POP3 server', () => {
   });
 
   it('a server that accepts the connection but never greets → ERR_MAIL_TIMEOUT', async () => {
-    const port = await hostile(() => {}, () => {});
+    const port = await hostile(
+      () => {},
+      () => {},
+    );
     const started = Date.now();
     expect(await codeOf(() => Pop3Client.connect({ server: '127.0.0.1', port, security: 'none', timeout: 500 }))).toBe('ERR_MAIL_TIMEOUT');
     expect(Date.now() - started).toBeLessThan(3000);
   });
 
   it('a TLS port that never answers the handshake → ERR_MAIL_TIMEOUT', async () => {
-    const port = await hostile(() => {}, () => {});
+    const port = await hostile(
+      () => {},
+      () => {},
+    );
     expect(await codeOf(() => Pop3Client.connect({ server: '127.0.0.1', port, security: 'tls', timeout: 500 }))).toBe('ERR_MAIL_TIMEOUT');
   });
 

@@ -30,7 +30,11 @@ describe('POP3 status parser', () => {
   it('parses +OK, -ERR with response codes and continuations', () => {
     expect(parsePop3Status('+OK Dovecot ready.')).toEqual({ kind: 'ok', text: 'Dovecot ready.' });
     expect(parsePop3Status('+OK')).toEqual({ kind: 'ok', text: '' });
-    expect(parsePop3Status('-ERR [AUTH] Authentication failed.')).toEqual({ kind: 'err', code: 'AUTH', text: '[AUTH] Authentication failed.' });
+    expect(parsePop3Status('-ERR [AUTH] Authentication failed.')).toEqual({
+      kind: 'err',
+      code: 'AUTH',
+      text: '[AUTH] Authentication failed.',
+    });
     expect(parsePop3Status('-ERR [SYS/TEMP] try later')).toMatchObject({ code: 'SYS/TEMP' });
     expect(parsePop3Status('+ ')).toEqual({ kind: 'continue', text: '' });
     expect(parsePop3Status('+ eyJzdGF0dXMiOiI0MDEifQ==')).toEqual({ kind: 'continue', text: 'eyJzdGF0dXMiOiI0MDEifQ==' });
@@ -84,7 +88,13 @@ describe('POP3 status parser', () => {
 });
 
 describe('line splitting and dot-unstuffing (streaming)', () => {
-  const line = fc.string({ unit: fc.integer({ min: 0, max: 255 }).filter((c) => c !== 10 && c !== 13).map((c) => String.fromCharCode(c)), maxLength: 40 });
+  const line = fc.string({
+    unit: fc
+      .integer({ min: 0, max: 255 })
+      .filter((c) => c !== 10 && c !== 13)
+      .map((c) => String.fromCharCode(c)),
+    maxLength: 40,
+  });
 
   it('gives back the original lines however the stuffed reply is chunked (property)', () => {
     fc.assert(

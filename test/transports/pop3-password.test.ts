@@ -22,7 +22,10 @@ function password(method: 'plain' | 'login', secret = PASSWORD, user = USER): Ma
   return { method, user, password: async () => secret };
 }
 
-function recordingLogger(): { lines: string[]; logger: Record<'debug' | 'info' | 'warn' | 'error', (msg: string, fields?: object) => void> } {
+function recordingLogger(): {
+  lines: string[];
+  logger: Record<'debug' | 'info' | 'warn' | 'error', (msg: string, fields?: object) => void>;
+} {
   const lines: string[] = [];
   const log = (msg: string, fields?: object): void => void lines.push(`${msg} ${JSON.stringify(fields ?? {})}`);
   return { lines, logger: { debug: log, info: log, warn: log, error: log } };
@@ -52,7 +55,10 @@ describe.skipIf(!dovecotStatus.available)('POP3 with a password against Dovecot'
     const t = transcript();
     const { lines, logger } = recordingLogger();
     const messages = await fetchPop3(stls(), password('login'), { ca: pki.ca, onTranscript: t.onTranscript, logger });
-    expect(messages.map((m) => m.content.toString())).toEqual([expect.stringContaining('Subject: one'), expect.stringContaining('Subject: two')]);
+    expect(messages.map((m) => m.content.toString())).toEqual([
+      expect.stringContaining('Subject: one'),
+      expect.stringContaining('Subject: two'),
+    ]);
     expect(messages[0]!.content.toString()).toContain('\r\n.dot line\r\n');
     const sent = t.client();
     expect(sent.slice(0, 5)).toEqual(['CAPA', 'STLS', 'CAPA', `USER ${USER}`, 'PASS /* secret */']);
@@ -67,7 +73,9 @@ describe.skipIf(!dovecotStatus.available)('POP3 with a password against Dovecot'
       expect((await pop.stat()).count).toBe(2);
       await pop.quit();
       const sent = t.client();
-      expect(sent.slice(1, initialResponse ? 2 : 3)).toEqual(initialResponse ? ['AUTH PLAIN /* secret */'] : ['AUTH PLAIN', '/* secret */']);
+      expect(sent.slice(1, initialResponse ? 2 : 3)).toEqual(
+        initialResponse ? ['AUTH PLAIN /* secret */'] : ['AUTH PLAIN', '/* secret */'],
+      );
       expect(sent.some((l) => l.startsWith('USER') || l.startsWith('PASS'))).toBe(false);
       expect(JSON.stringify(t.entries)).not.toContain(buildPlain(USER, PASSWORD));
     }
@@ -140,7 +148,11 @@ describe('POP3 password: secrets the server echoes', () => {
     const fake = await startFakePop3();
     try {
       expect(
-        await codeOf(() => connectPop3({ server: '127.0.0.1', port: fake.port, security: 'none', timeout: 5000 }, password('login', 'a\r\nDELE 1'), { allowPlaintext: true })),
+        await codeOf(() =>
+          connectPop3({ server: '127.0.0.1', port: fake.port, security: 'none', timeout: 5000 }, password('login', 'a\r\nDELE 1'), {
+            allowPlaintext: true,
+          }),
+        ),
       ).toBe('ERR_SASL_INVALID_INPUT');
       expect(fake.received.some((l) => l.startsWith('USER') || l.startsWith('DELE'))).toBe(false);
     } finally {

@@ -4,6 +4,9 @@
  * breaks and dot-stuffing, SIZE refused before DATA, progress and abort.
  */
 import { spawnSync } from 'node:child_process';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { Readable } from 'node:stream';
 import { simpleParser } from 'mailparser';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -42,7 +45,10 @@ const settings = (port: number) => ({
 });
 
 async function send(server: SmtpPeer, message: smtp.MailMessage, options: smtp.SendOptions = {}): Promise<smtp.SendResult> {
-  return smtp.sendMail(settings(server.port), { method: 'oauth2', source: scriptedSource(USER, await issuer.mint(USER)) }, message, { ca: pki.ca, ...options });
+  return smtp.sendMail(settings(server.port), { method: 'oauth2', source: scriptedSource(USER, await issuer.mint(USER)) }, message, {
+    ca: pki.ca,
+    ...options,
+  });
 }
 
 /** Python's compat32 parser: the file names and the subject it recovers, or `undefined` without python3. */
@@ -76,7 +82,9 @@ function partsOf(raw: Buffer): Array<{ headers: string; body: Buffer }> {
   for (const b of boundaries) pieces = pieces.flatMap((p) => p.split(`--${b}`));
   return pieces.map((p) => {
     const split = p.indexOf('\r\n\r\n');
-    return split === -1 ? { headers: p, body: Buffer.alloc(0) } : { headers: p.slice(0, split), body: Buffer.from(p.slice(split + 4), 'latin1') };
+    return split === -1
+      ? { headers: p, body: Buffer.alloc(0) }
+      : { headers: p.slice(0, split), body: Buffer.from(p.slice(split + 4), 'latin1') };
   });
 }
 
@@ -166,8 +174,12 @@ describe('mail that strict parsers read', () => {
 
   it('a header value with a line break is refused before connecting', async () => {
     const server = await peer();
-    expect(await codeOf(() => send(server, { to: 'a@example.test', subject: 'x', headers: { 'X-A': 'x\r\nBcc: evil@example.test' } }))).toBe('ERR_INVALID_OPTION');
-    expect(await codeOf(() => send(server, { to: 'a@example.test', subject: 'x', headers: { From: 'evil@example.test' } }))).toBe('ERR_INVALID_OPTION');
+    expect(
+      await codeOf(() => send(server, { to: 'a@example.test', subject: 'x', headers: { 'X-A': 'x\r\nBcc: evil@example.test' } })),
+    ).toBe('ERR_INVALID_OPTION');
+    expect(await codeOf(() => send(server, { to: 'a@example.test', subject: 'x', headers: { From: 'evil@example.test' } }))).toBe(
+      'ERR_INVALID_OPTION',
+    );
     expect(server.counts.connections).toBe(0);
   });
 });
@@ -175,7 +187,11 @@ describe('mail that strict parsers read', () => {
 describe('big scans', () => {
   it('20 MB against SIZE 25 MB: ERR_MESSAGE_TOO_LARGE before DATA, with the limit', async () => {
     const server = await peer({ size: 25 * 1024 * 1024 });
-    const error = await send(server, { to: 'a@example.test', subject: 'big', attachments: [{ filename: 'big.pdf', content: Buffer.alloc(20 * 1024 * 1024, 1) }] }).then(
+    const error = await send(server, {
+      to: 'a@example.test',
+      subject: 'big',
+      attachments: [{ filename: 'big.pdf', content: Buffer.alloc(20 * 1024 * 1024, 1) }],
+    }).then(
       () => undefined,
       (err: unknown) => err,
     );
@@ -186,15 +202,16 @@ describe('big scans', () => {
 
   it('onProgress counts up to the estimated size; a file path is streamed', async () => {
     const server = await peer();
-    const { mkdtempSync, writeFileSync } = await import('node:fs');
-    const { join } = await import('node:path');
-    const { tmpdir } = await import('node:os');
     const path = join(mkdtempSync(join(tmpdir(), 'smtp-')), 'scan.pdf');
     const pdf = fakePdf(3 * 1024 * 1024 + 1);
     writeFileSync(path, pdf);
     const seen: smtp.SendProgress[] = [];
     const arrived = server.nextMail();
-    await send(server, { to: 'a@example.test', subject: 'progress', text: 'x', attachments: [{ filename: 'scan.pdf', content: { path } }] }, { onProgress: (p) => seen.push(p) });
+    await send(
+      server,
+      { to: 'a@example.test', subject: 'progress', text: 'x', attachments: [{ filename: 'scan.pdf', content: { path } }] },
+      { onProgress: (p) => seen.push(p) },
+    );
     const { raw } = await arrived;
     expect(seen.length).toBeGreaterThan(10);
     const last = seen.at(-1) as smtp.SendProgress;
@@ -215,15 +232,19 @@ describe('big scans', () => {
         setTimeout(() => this.push(Buffer.alloc(64 * 1024, 7)), 20);
       },
     });
-    const pending = send(server, { to: 'a@example.test', subject: 'abort', attachments: [{ filename: 'endless.pdf', content: slow }] }, {
-      signal: controller.signal,
-      onProgress: ({ sentBytes }) => {
-        if (sentBytes > 256 * 1024 && abortedAt === 0) {
-          abortedAt = Date.now();
-          controller.abort();
-        }
+    const pending = send(
+      server,
+      { to: 'a@example.test', subject: 'abort', attachments: [{ filename: 'endless.pdf', content: slow }] },
+      {
+        signal: controller.signal,
+        onProgress: ({ sentBytes }) => {
+          if (sentBytes > 256 * 1024 && abortedAt === 0) {
+            abortedAt = Date.now();
+            controller.abort();
+          }
+        },
       },
-    });
+    );
     expect(await codeOf(() => pending)).toBe('ERR_ABORTED');
     expect(Date.now() - abortedAt).toBeLessThan(1000);
     expect(server.mails).toHaveLength(0);

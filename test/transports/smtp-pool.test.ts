@@ -36,7 +36,11 @@ const message = (n: number) => ({ to: 'alice@example.test', subject: `Scan ${n}`
 describe('SmtpPool', () => {
   it('sends several messages over one authenticated connection', async () => {
     const server = await peer();
-    const pool = new SmtpPool(settings(server.port), { method: 'oauth2', source: scriptedSource(USER, await issuer.mint(USER)) }, { ca: pki.ca });
+    const pool = new SmtpPool(
+      settings(server.port),
+      { method: 'oauth2', source: scriptedSource(USER, await issuer.mint(USER)) },
+      { ca: pki.ca },
+    );
     try {
       for (let i = 0; i < 3; i++) await pool.send(message(i));
     } finally {
@@ -89,7 +93,11 @@ describe('SmtpPool', () => {
     const server = await peer({ passwords: { [USER]: password }, authOptional: true });
     for (const method of ['plain', 'login'] as const) {
       const t = transcript();
-      await new SmtpPool(settings(server.port), { method, user: USER, password: async () => password }, { ca: pki.ca, onTranscript: t.onTranscript }).send(message(1));
+      await new SmtpPool(
+        settings(server.port),
+        { method, user: USER, password: async () => password },
+        { ca: pki.ca, onTranscript: t.onTranscript },
+      ).send(message(1));
       expect(JSON.stringify(t.entries)).not.toContain(password);
       expect(JSON.stringify(t.entries)).not.toContain(Buffer.from(password).toString('base64'));
     }
@@ -104,9 +112,10 @@ describe('SmtpPool', () => {
 
   it('security none: refused for a non-loopback host before any lookup or connection', () => {
     for (const allowPlaintext of [true, false]) {
-      expect(() => new SmtpPool({ server: 'mail.invalid', port: 25, security: 'none', senderAddress: USER }, { method: 'none' }, { allowPlaintext })).toThrow(
-        expect.objectContaining({ code: 'ERR_TLS_REQUIRED' }),
-      );
+      expect(
+        () =>
+          new SmtpPool({ server: 'mail.invalid', port: 25, security: 'none', senderAddress: USER }, { method: 'none' }, { allowPlaintext }),
+      ).toThrow(expect.objectContaining({ code: 'ERR_TLS_REQUIRED' }));
     }
   });
 });
@@ -117,17 +126,17 @@ describe('the device owns one pool per SMTP page', () => {
     const device = await createMailOAuth({ providers: [], ca: pki.ca, smtpPool: { idleTimeout: 60_000 } });
     try {
       await device.page('smtp.alert').configure({ ...settings(server.port), authMethod: 'none' });
-      await device.sendMail('smtp.alert', message(1));
-      await device.sendMail('smtp.alert', message(2));
+      await device.page('smtp.alert').sendMail(message(1));
+      await device.page('smtp.alert').sendMail(message(2));
       expect(server.counts.connections).toBe(1);
       await device.page('smtp.alert').configure({ timeout: 6000 });
-      await device.sendMail('smtp.alert', message(3));
+      await device.page('smtp.alert').sendMail(message(3));
       expect(server.counts.connections).toBe(2);
     } finally {
       await device.close();
     }
     expect(server.mails).toHaveLength(3);
-    await expect(device.sendMail('smtp.alert', message(4))).rejects.toMatchObject({ code: 'ERR_DEVICE_CLOSED' });
+    await expect(device.page('smtp.alert').sendMail(message(4))).rejects.toMatchObject({ code: 'ERR_DEVICE_CLOSED' });
   });
 });
 

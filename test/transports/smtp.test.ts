@@ -10,8 +10,12 @@ import { codeOf, scriptedSource, transcript } from './helpers.js';
 import { extractAttachment, fakePdf } from './mime.js';
 
 // These tests authenticate with a token: the `oauth2` credentials of a token source.
-const sendMail = (settings: Parameters<typeof smtp.sendMail>[0], source: TokenSource, message: smtp.MailMessage, options?: Parameters<typeof smtp.sendMail>[3]) =>
-  smtp.sendMail(settings, { method: 'oauth2', source }, message, options);
+const sendMail = (
+  settings: Parameters<typeof smtp.sendMail>[0],
+  source: TokenSource,
+  message: smtp.MailMessage,
+  options?: Parameters<typeof smtp.sendMail>[3],
+) => smtp.sendMail(settings, { method: 'oauth2', source }, message, options);
 const verifySmtp = (settings: Parameters<typeof smtp.verifySmtp>[0], source: TokenSource, options?: smtp.SmtpOptions) =>
   smtp.verifySmtp(settings, { method: 'oauth2', source }, options);
 
@@ -89,11 +93,16 @@ describe('SMTP on nodemailer against smtp-server', () => {
     const server = await peer({ mode: 'tls' });
     const pdf = fakePdf(700_001);
     const arrived = server.nextMail();
-    await sendMail(settings(server.port, 'tls'), scriptedSource(USER, await issuer.mint(USER)), {
-      to: ['"Alice" <alice@example.test>'],
-      subject: 'Stream',
-      attachments: [{ filename: 'stream.pdf', content: Readable.from([pdf.subarray(0, 12345), pdf.subarray(12345)]) }],
-    }, { ca: pki.ca });
+    await sendMail(
+      settings(server.port, 'tls'),
+      scriptedSource(USER, await issuer.mint(USER)),
+      {
+        to: ['"Alice" <alice@example.test>'],
+        subject: 'Stream',
+        attachments: [{ filename: 'stream.pdf', content: Readable.from([pdf.subarray(0, 12345), pdf.subarray(12345)]) }],
+      },
+      { ca: pki.ca },
+    );
     expect(extractAttachment((await arrived).raw, 'stream.pdf').equals(pdf)).toBe(true);
   });
 
@@ -122,7 +131,10 @@ describe('SMTP on nodemailer against smtp-server', () => {
   it('535 5.7.139 (SMTP AUTH disabled) → ERR_SMTP_AUTH_DISABLED without refreshing', async () => {
     const server = await peer({
       mode: 'tls',
-      authFailure: { responseCode: 535, message: '5.7.139 Authentication unsuccessful, SmtpClientAuthentication is disabled for the Tenant.' },
+      authFailure: {
+        responseCode: 535,
+        message: '5.7.139 Authentication unsuccessful, SmtpClientAuthentication is disabled for the Tenant.',
+      },
     });
     const source = scriptedSource(USER, await issuer.mint(USER));
     let error: unknown;
@@ -139,7 +151,9 @@ describe('SMTP on nodemailer against smtp-server', () => {
     const server = await peer({ mode: 'starttls', key: pki.untrusted.key, cert: pki.untrusted.cert });
     const source = scriptedSource(USER, await issuer.mint(USER));
     const t = transcript();
-    expect(await codeOf(() => verifySmtp(settings(server.port, 'starttls'), source, { ca: pki.ca, onTranscript: t.onTranscript }))).toBe('ERR_TLS');
+    expect(await codeOf(() => verifySmtp(settings(server.port, 'starttls'), source, { ca: pki.ca, onTranscript: t.onTranscript }))).toBe(
+      'ERR_TLS',
+    );
     expect(server.tokensSeen).toEqual([]);
     expect(source.calls).toBe(0);
     expect(t.client().some((l) => l.startsWith('AUTH'))).toBe(false);
@@ -161,7 +175,9 @@ describe('SMTP on nodemailer against smtp-server', () => {
     const server = await peer({ mode: 'plain' });
     const source = scriptedSource(USER, await issuer.mint(USER));
     const t = transcript();
-    expect(await codeOf(() => verifySmtp(settings(server.port, 'starttls'), source, { ca: pki.ca, onTranscript: t.onTranscript }))).toBe('ERR_TLS_REQUIRED');
+    expect(await codeOf(() => verifySmtp(settings(server.port, 'starttls'), source, { ca: pki.ca, onTranscript: t.onTranscript }))).toBe(
+      'ERR_TLS_REQUIRED',
+    );
     // nodemailer's requireTLS asks for STARTTLS even when it is not offered; the refusal ends the session.
     expect(t.client()).toEqual(['EHLO mail-oauth', 'STARTTLS']);
     expect(source.calls).toBe(0);
@@ -180,8 +196,19 @@ describe('SMTP on nodemailer against smtp-server', () => {
 
   it('refuses header injection and a token with CR/LF before sending', async () => {
     const server = await peer({ mode: 'tls' });
-    expect(await codeOf(() => sendMail(settings(server.port, 'tls'), scriptedSource(USER, 't'), { to: 'a@example.test', subject: 'x\r\nBcc: evil@example.test' }, { ca: pki.ca }))).toBe('ERR_INVALID_OPTION');
-    expect(await codeOf(() => verifySmtp(settings(server.port, 'tls'), scriptedSource(USER, 'tok\r\nRSET'), { ca: pki.ca }))).toBe('ERR_SASL_INVALID_INPUT');
+    expect(
+      await codeOf(() =>
+        sendMail(
+          settings(server.port, 'tls'),
+          scriptedSource(USER, 't'),
+          { to: 'a@example.test', subject: 'x\r\nBcc: evil@example.test' },
+          { ca: pki.ca },
+        ),
+      ),
+    ).toBe('ERR_INVALID_OPTION');
+    expect(await codeOf(() => verifySmtp(settings(server.port, 'tls'), scriptedSource(USER, 'tok\r\nRSET'), { ca: pki.ca }))).toBe(
+      'ERR_SASL_INVALID_INPUT',
+    );
     expect(server.tokensSeen).toEqual([]);
   });
 });
@@ -217,17 +244,20 @@ describe('SMTP against a hostile server', () => {
     };
   }
 
-  it.each(['greeting', 'ehlo'] as const)('a %s that drips one byte at a time and never ends is cut at the timeout (ERR_MAIL_TIMEOUT)', async (when) => {
-    const server = await dripping(when);
-    const started = Date.now();
-    try {
-      const source = scriptedSource(USER, 't');
-      const code = await codeOf(() => verifySmtp({ ...settings(server.port, 'none'), timeout: 1_000 }, source, { allowPlaintext: true }));
-      expect(code).toBe('ERR_MAIL_TIMEOUT');
-      expect(Date.now() - started).toBeLessThan(3_000);
-      expect(source.calls).toBe(0);
-    } finally {
-      await server.close();
-    }
-  });
+  it.each(['greeting', 'ehlo'] as const)(
+    'a %s that drips one byte at a time and never ends is cut at the timeout (ERR_MAIL_TIMEOUT)',
+    async (when) => {
+      const server = await dripping(when);
+      const started = Date.now();
+      try {
+        const source = scriptedSource(USER, 't');
+        const code = await codeOf(() => verifySmtp({ ...settings(server.port, 'none'), timeout: 1_000 }, source, { allowPlaintext: true }));
+        expect(code).toBe('ERR_MAIL_TIMEOUT');
+        expect(Date.now() - started).toBeLessThan(3_000);
+        expect(source.calls).toBe(0);
+      } finally {
+        await server.close();
+      }
+    },
+  );
 });

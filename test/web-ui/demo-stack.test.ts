@@ -27,14 +27,12 @@ describe('the demo stack with its built-in POP3 server', () => {
       await demo.device.completeAuthorization(await completeAuthorizationCodeFlow(prompt.url, DEMO_ACCOUNT, redirectUri));
       expect(page.status).toBe('acquired');
     }
-    await demo.device
-      .page('smtp.services')
-      .sendMail({
-        to: DEMO_ACCOUNT,
-        subject: 'Scan 1',
-        text: 'x',
-        attachments: [{ filename: 'scan.pdf', content: Buffer.from('%PDF-1.4\n') }],
-      });
+    await demo.device.page('smtp.services').sendMail({
+      to: DEMO_ACCOUNT,
+      subject: 'Scan 1',
+      text: 'x',
+      attachments: [{ filename: 'scan.pdf', content: Buffer.from('%PDF-1.4\n') }],
+    });
     const pop = demo.device.page('pop.emailPrint');
     expect(await pop.testConnection({ locale: 'en' })).toMatchObject({ ok: true, code: 'OK' });
     const messages = await pop.mailbox().fetch();

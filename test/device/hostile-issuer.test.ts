@@ -5,16 +5,13 @@
  * `tokenInfo()` or a connection test. Also: issuer-driven tight loops are bounded, and a 2xx
  * answer the device refuses ends the device authorization without another poll.
  */
-import { execFileSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { inspect } from 'node:util';
 import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
 import { createMailOAuth, memoryStore, oidc, type MailOAuth } from '../../src/index.js';
 import { recordingLogger } from '../helpers/fake-provider.js';
 import { ManualClock } from '../helpers/manual-clock.js';
 import { DEVICE_CODE_GRANT, startHostileIssuer, type HostileIssuer } from '../peers/hostile-issuer.js';
+import { selfSignedCertificate } from '../helpers/self-signed.js';
 
 const ACCOUNT = 'scanner@example.test';
 const CLIENT_ID = 'printer';
@@ -23,39 +20,14 @@ const REDIRECT = 'http://127.0.0.1/callback';
 const SECRET_PARAMS = ['client_secret', 'refresh_token', 'code', 'code_verifier', 'device_code', 'client_assertion', 'assertion', 'token'];
 
 let issuer: HostileIssuer;
-let certDir: string;
 let certificate: { privateKey: string; certificate: string };
 
 beforeAll(async () => {
   issuer = await startHostileIssuer({ clientId: CLIENT_ID, account: ACCOUNT });
-  certDir = mkdtempSync(join(tmpdir(), 'mail-oauth-hostile-'));
-  execFileSync(
-    'openssl',
-    [
-      'req',
-      '-x509',
-      '-newkey',
-      'rsa:2048',
-      '-nodes',
-      '-days',
-      '1',
-      '-subj',
-      '/CN=mail-oauth-hostile',
-      '-keyout',
-      join(certDir, 'key.pem'),
-      '-out',
-      join(certDir, 'cert.pem'),
-    ],
-    { stdio: 'ignore' },
-  );
-  certificate = {
-    privateKey: readFileSync(join(certDir, 'key.pem'), 'utf8'),
-    certificate: readFileSync(join(certDir, 'cert.pem'), 'utf8'),
-  };
+  certificate = selfSignedCertificate('mail-oauth-hostile');
 });
 afterAll(async () => {
   await issuer?.close();
-  rmSync(certDir, { recursive: true, force: true });
 });
 
 /** Every secret value the device sent the issuer so far, with the parts of the Basic header. */

@@ -1,12 +1,8 @@
-import { execFileSync } from 'node:child_process';
 import { createHash, createPublicKey, X509Certificate } from 'node:crypto';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { decodeProtectedHeader, exportJWK, generateKeyPair, jwtVerify, SignJWT } from 'jose';
 import type { CryptoKey, JWK } from 'jose';
 import { MockAgent } from 'undici';
-import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { OAuthError } from '../../src/errors.js';
 import type { DeviceCodePending, TokenSet } from '../../src/oauth/types.js';
 import { aadstsHint, aadstsNumber, AADSTS_HINTS } from '../../src/providers/aadsts.js';
@@ -14,6 +10,7 @@ import { microsoft365 } from '../../src/providers/microsoft365.js';
 import type { AuthorizationRequest } from '../../src/providers/types.js';
 import { grantContext } from '../oauth/context.js';
 import { rejection } from '../helpers/rejection.js';
+import { selfSignedCertificate } from '../helpers/self-signed.js';
 
 const LOGIN = 'https://login.microsoftonline.com';
 const CLIENT_ID = '11111111-2222-3333-4444-555555555555';
@@ -327,31 +324,8 @@ describe('microsoft365: refresh errors by the error field, hints by AADSTS numbe
 });
 
 describe('microsoft365: client credentials with a certificate', () => {
-  let dir: string;
-  afterAll(() => rmSync(dir, { recursive: true, force: true }));
-
   it('signs a client assertion with x5t#S256 for the token endpoint and asks for .default', async () => {
-    dir = mkdtempSync(join(tmpdir(), 'mail-oauth-ms-cert-'));
-    execFileSync(
-      'openssl',
-      [
-        'req',
-        '-x509',
-        '-newkey',
-        'rsa:2048',
-        '-nodes',
-        '-days',
-        '1',
-        '-subj',
-        '/CN=printer',
-        '-keyout',
-        join(dir, 'k.pem'),
-        '-out',
-        join(dir, 'c.pem'),
-      ],
-      { stdio: 'ignore' },
-    );
-    const certificate = { privateKey: readFileSync(join(dir, 'k.pem'), 'utf8'), certificate: readFileSync(join(dir, 'c.pem'), 'utf8') };
+    const certificate = selfSignedCertificate('printer');
     let sent = '';
     interceptToken('contoso.com', 200, { access_token: 'app-token', token_type: 'Bearer', expires_in: 3599 }, {}, (b) => (sent = b));
     const adapter = microsoft365({ clientId: CLIENT_ID, tenant: 'contoso.com', certificate });

@@ -1,8 +1,4 @@
-import { execFileSync } from 'node:child_process';
 import { createPublicKey } from 'node:crypto';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { decodeJwt, decodeProtectedHeader, exportJWK } from 'jose';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { OAuthError } from '../../src/errors.js';
@@ -15,6 +11,7 @@ import { CLIENTS, CONFIDENTIAL_SECRET, MAIL_RESOURCE, startOidcServer } from '..
 import type { OidcServer } from '../peers/oidc-server.js';
 import { completeAuthorizationCodeFlow, completeDeviceFlow } from '../peers/oidc-user.js';
 import { rejection } from '../helpers/rejection.js';
+import { selfSignedCertificate } from '../helpers/self-signed.js';
 
 const ACCOUNT = 'scanner@example.test';
 const OTHER = 'admin@example.test';
@@ -25,7 +22,6 @@ const http = { minTokenLifetimeMs: 1_000 };
 
 let server: OidcServer;
 let adapter: ProviderAdapter;
-let certDir: string;
 let certificate: { privateKey: string; certificate: string };
 
 function deviceRequest(account = ACCOUNT): AuthorizationRequest {
@@ -56,30 +52,7 @@ async function deviceTokens(signIn = ACCOUNT, account = ACCOUNT): Promise<TokenS
 }
 
 beforeAll(async () => {
-  certDir = mkdtempSync(join(tmpdir(), 'mail-oauth-cert-'));
-  execFileSync(
-    'openssl',
-    [
-      'req',
-      '-x509',
-      '-newkey',
-      'rsa:2048',
-      '-nodes',
-      '-days',
-      '1',
-      '-subj',
-      '/CN=mail-oauth-test',
-      '-keyout',
-      join(certDir, 'key.pem'),
-      '-out',
-      join(certDir, 'cert.pem'),
-    ],
-    { stdio: 'ignore' },
-  );
-  certificate = {
-    privateKey: readFileSync(join(certDir, 'key.pem'), 'utf8'),
-    certificate: readFileSync(join(certDir, 'cert.pem'), 'utf8'),
-  };
+  certificate = selfSignedCertificate('mail-oauth-test');
   const publicJwk = { ...(await exportJWK(createPublicKey(certificate.privateKey))), alg: 'PS256', use: 'sig' };
   server = await startOidcServer({ accessTokenTtl: 2, assertionClientJwks: [publicJwk] });
   adapter = oidc({ id: 'test', issuer: server.issuer, clientId: CLIENTS.public, scopes, http });
@@ -87,7 +60,6 @@ beforeAll(async () => {
 
 afterAll(async () => {
   await server.close();
-  rmSync(certDir, { recursive: true, force: true });
 });
 
 describe('oidc adapter against oidc-provider: device flow', () => {
